@@ -1,0 +1,47 @@
+# The two commands a fresh machine needs:  `make book`  and  `make test`  (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# pytest-xdist workers; the machine has 2 cores.
+WORKERS ?= auto
+ASSIGNMENT ?= hw0_mle
+
+.PHONY: help venv book test test-fast release grade lock clean
+
+help:
+	@echo "make book        set up .venv if needed and build the book (executes every chapter) to _build/html"
+	@echo "make test        set up .venv if needed and run the whole test suite"
+	@echo "make release     regenerate assignments/ from solutions/ (nbgrader generate_assignment)"
+	@echo "make grade ASSIGNMENT=hw0_mle   autograde submitted/*/ASSIGNMENT, export grades.csv, make feedback"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval-lax -v --durations=15
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) tests/unit
+
+release: $(STAMP)
+	$(BIN)/python tools/release.py $(ASSIGNMENT)
+
+grade: $(STAMP)
+	$(BIN)/python tools/grade.py $(ASSIGNMENT)
+
+lock:
+	rm -rf /tmp/dgm-lock && $(PYTHON) -m venv /tmp/dgm-lock && /tmp/dgm-lock/bin/pip install -q -r requirements.in \
+	  && { echo "# Pinned environment (generated from requirements.in by 'make lock'; Python 3.11, CPU)."; \
+	       /tmp/dgm-lock/bin/pip freeze | sed 's/^torch==.*/torch==2.13.0/'; } > requirements.txt
+
+clean:
+	rm -rf _build gradebook.db submitted autograded feedback .pytest_cache

@@ -1,0 +1,189 @@
+"""Assertions for the assignments' visible and hidden tests, with messages a student can act on.
+
+Every helper raises ``AssertionError`` (which nbgrader reports as a failed test) with a message that says
+what was expected, what came in, and where to look. The torch functions used here are captured when this
+module is imported, before any student code runs, so a notebook that later rebinds ``torch.allclose`` or
+``torch.isfinite`` cannot change the outcome of a check.
+
+``blocked_references`` runs student code while the course's own reference implementations are disabled,
+so an assignment cannot be solved by calling into ``dgm_utils``.
+"""
+
+import contextlib
+import inspect
+import io
+import sys
+import warnings
+
+import torch
+
+__all__ = [
+    "ReferenceBlockedError",
+    "assert_close",
+    "assert_finite",
+    "assert_shape",
+    "assert_tensor",
+    "blocked_references",
+    "silence",
+]
+
+# Private references taken at import time (see the module docstring).
+_Tensor = torch.Tensor
+_Parameter = torch.nn.Parameter
+_isfinite = torch.isfinite
+_abs = torch.abs
+_sub = torch.sub
+_maximum = torch.maximum
+_argmax = torch.argmax
+_all = torch.all
+_float64 = torch.float64
+_detach = torch.Tensor.detach
+_to = torch.Tensor.to
+_tensor_type = type
+_unravel_index = torch.unravel_index
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+
+
+class ReferenceBlockedError(AssertionError):
+    """Raised when code under test calls a reference implementation that the test has blocked."""
+
+
+def _describe(value):
+    if _tensor_type(value) in _TENSOR_TYPES:
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def _require_tensor(x, name):
+    # An exact type check: a Tensor subclass could override comparisons or __torch_function__.
+    if _tensor_type(x) not in _TENSOR_TYPES:
+        raise AssertionError(f"{name} should be a torch.Tensor, but it is {_describe(x)}. "
+                             f"Return a tensor (for example built with torch operations on the inputs).")
+
+
+def assert_shape(x, shape, name="result"):
+    """Check ``x.shape`` against ``shape``; an entry ``None`` matches any size."""
+    _require_tensor(x, name)
+    actual = tuple(x.shape)
+    expected = tuple(shape)
+    ok = len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected))
+    if not ok:
+        shown = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+        raise AssertionError(f"{name} has shape {actual}, expected {shown}. Check which dimension you "
+                             f"reduce over (sum/logsumexp over components or dimensions) and the broadcasting.")
+
+
+def assert_finite(x, name="result"):
+    """Check that every entry of ``x`` is finite (no nan, no +-inf)."""
+    _require_tensor(x, name)
+    finite = _isfinite(_detach(x))
+    if not bool(_all(finite)):
+        bad = int((~finite).sum())
+        raise AssertionError(f"{name} has {bad} non-finite entries (nan or inf) out of {x.numel()}. "
+                             f"Typical causes: exp() of a large number or log(0); work in log space "
+                             f"(torch.logsumexp, torch.log_softmax) instead of exponentiating and then taking logs.")
+
+
+def assert_tensor(x, name="result", *, shape=None, dtype=None, finite=True):
+    """Check type, optionally shape and dtype, and (by default) finiteness of ``x``."""
+    _require_tensor(x, name)
+    if shape is not None:
+        assert_shape(x, shape, name)
+    if dtype is not None and x.dtype != dtype:
+        raise AssertionError(f"{name} has dtype {x.dtype}, expected {dtype}.")
+    if finite:
+        assert_finite(x, name)
+
+
+def assert_close(actual, expected, name="result", *, rtol=1e-5, atol=1e-6):
+    """Check ``|actual - expected| <= atol + rtol * |expected|`` entrywise, and say where it fails.
+
+    Both are compared in float64 on the CPU; ``expected`` is the test's own oracle value.
+    """
+    _require_tensor(actual, name)
+    _require_tensor(expected, "the expected value")
+    if tuple(actual.shape) != tuple(expected.shape):
+        raise AssertionError(f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}.")
+    a = _to(_detach(actual), device="cpu", dtype=_float64)
+    e = _to(_detach(expected), device="cpu", dtype=_float64)
+    a_finite, e_finite = _isfinite(a), _isfinite(e)
+    if not bool(_all(a_finite == e_finite)):
+        raise AssertionError(f"{name} is not finite where the expected value is (or the reverse): "
+                             f"{int((a_finite != e_finite).sum())} entries differ in finiteness.")
+    a = torch.where(a_finite, a, torch.zeros_like(a))
+    e = torch.where(e_finite, e, torch.zeros_like(e))
+    error = _abs(_sub(a, e))
+    allowed = atol + rtol * _abs(e)
+    if not bool(_all(error <= allowed)):
+        worst = int(_argmax(error - allowed))
+        index = tuple(int(i) for i in _unravel_index(torch.tensor(worst), a.shape)) if a.dim() else ()
+        raise AssertionError(
+            f"{name} does not match the expected values: {int((error > allowed).sum())} of {a.numel()} entries "
+            f"are off; the worst, at index {index}, is {a[index].item():.6g} but should be {e[index].item():.6g} "
+            f"(difference {error[index].item():.3g}, allowed {allowed[index].item():.3g}).")
+
+
+# --- blocking the reference implementations ----------------------------------------------------------------
+
+_BLOCKER_GLOBAL = "__dgm_reference_blocked__"
+
+
+def _stub(*args, **kwargs):  # its code object is swapped into blocked functions
+    return __dgm_reference_blocked__()  # noqa: F821  (injected into the blocked function's globals)
+
+
+def _raise_blocked():
+    code = sys._getframe(1).f_code
+    raise ReferenceBlockedError(
+        f"Your code called the course's reference implementation `{code.co_qualname}` from dgm_utils, which is "
+        f"blocked while your solution is tested. Implement this part yourself (torch and torch.distributions "
+        f"are fine).")
+
+
+def _innermost(function):
+    function = getattr(function, "__func__", function)  # bound method -> function
+    return inspect.unwrap(function)  # decorators such as torch.no_grad keep __wrapped__
+
+
+@contextlib.contextmanager
+def blocked_references(*functions):
+    """Disable the given functions/methods while the block runs.
+
+    The function's code object is replaced, so aliases taken earlier (``from dgm_utils.latent import
+    mixture_log_prob as f``) are blocked too. Classes may be given: all their own methods are blocked.
+    """
+    targets = []
+    for item in functions:
+        if inspect.isclass(item):
+            members = [v for k, v in vars(item).items() if inspect.isfunction(inspect.unwrap(v)) if not k.startswith("__")]
+            targets.extend(_innermost(m) for m in members)
+        elif callable(item):
+            targets.append(_innermost(item))
+        else:
+            raise TypeError(f"blocked_references takes functions, methods or classes, got {type(item).__name__}")
+    saved = []
+    try:
+        for target in targets:
+            if not inspect.isfunction(target) or target.__code__.co_freevars:
+                raise TypeError(f"cannot block {target!r}: expected a plain Python function without a closure")
+            stub_code = _stub.__code__.replace(co_name=target.__code__.co_name,
+                                               co_qualname=target.__code__.co_qualname)
+            saved.append((target, target.__code__))
+            target.__globals__[_BLOCKER_GLOBAL] = _raise_blocked
+            target.__code__ = stub_code
+        yield
+    finally:
+        for target, code in reversed(saved):
+            target.__code__ = code
+            target.__globals__.pop(_BLOCKER_GLOBAL, None)
+
+
+@contextlib.contextmanager
+def silence():
+    """Swallow warnings and anything written to stderr inside the block (nbgrader zeros a test cell that
+    writes to stderr). What was written is kept on the returned buffer's ``getvalue()``."""
+    buffer = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stderr(buffer):
+            yield buffer
