@@ -64,6 +64,8 @@ def mixture_sample(num_samples, means, log_stds, logits, generator=None):
     _check_mixture_args(means, log_stds, logits)
     if not isinstance(num_samples, int) or num_samples < 0:
         raise ValueError(f"num_samples must be a non-negative int, got {num_samples!r}")
+    if num_samples == 0:
+        return means.new_zeros(0, means.shape[1])
     probs = torch.softmax(logits.detach().float(), dim=0)
     components = torch.multinomial(probs.cpu(), num_samples, replacement=True, generator=generator)  # (n,)
     components = components.to(means.device)

@@ -67,6 +67,10 @@ def test_samples_follow_weights_and_components():
         torch.testing.assert_close(std, log_stds[k].exp(), rtol=0.05, atol=0.0)
 
 
+def test_zero_samples_is_an_empty_batch():
+    assert mixture_sample(0, torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2)).shape == (0, 3)
+
+
 def test_model_interface_and_training_reduces_loss():
     torch.manual_seed(0)
     data = torch.cat([torch.randn(500, 2) * 0.3 + 3, torch.randn(500, 2) * 0.3 - 3])
