@@ -1,0 +1,68 @@
+"""Small network building blocks shared by the model families.
+
+Every family module (flows, energy models, diffusion, ...) takes its networks from here rather than
+writing its own, so that a chapter can say "an MLP with two hidden layers of 64 units" once.
+"""
+
+import copy
+
+from torch import nn
+
+__all__ = ["mlp"]
+
+
+def _check_positive_int(value, name, *, allow_zero=False):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    lowest = 0 if allow_zero else 1
+    if value < lowest:
+        expected = "a non-negative int" if allow_zero else "a positive int"
+        raise ValueError(f"{name} must be {expected}, got {value}")
+
+
+def _make_activation(activation):
+    """A fresh activation module from a class/factory, or a copy of a module instance."""
+    if isinstance(activation, nn.Module):
+        return copy.deepcopy(activation)
+    if callable(activation):
+        module = activation()
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"activation() must return an nn.Module, got {type(module).__name__}")
+        return module
+    raise TypeError(f"activation must be an nn.Module class (e.g. nn.ReLU) or instance, got {activation!r}")
+
+
+def mlp(in_features, hidden_features, out_features, num_hidden_layers=2, activation=nn.ReLU):
+    """A multilayer perceptron  x -> Linear -> act -> ... -> Linear -> y.
+
+    With ``L = num_hidden_layers`` hidden layers of width ``H = hidden_features``:
+
+        h_0 = x,   h_l = act(W_l h_{l-1} + b_l)  for l = 1..L,   y = W_{L+1} h_L + b_{L+1},
+
+    so the network has L + 1 linear layers and no activation on the output. ``num_hidden_layers=0``
+    gives a single linear layer.
+
+    Args:
+        in_features: input size D_in; input shape (N, D_in).
+        hidden_features: width H of every hidden layer.
+        out_features: output size D_out; output shape (N, D_out).
+        num_hidden_layers: number L of hidden layers (each followed by an activation).
+        activation: an ``nn.Module`` class or factory (called once per layer, e.g. ``nn.ReLU``,
+            ``nn.SiLU``) or a module instance (copied for each layer).
+
+    Returns:
+        ``nn.Sequential`` of the layers.
+    """
+    _check_positive_int(in_features, "in_features")
+    _check_positive_int(hidden_features, "hidden_features")
+    _check_positive_int(out_features, "out_features")
+    _check_positive_int(num_hidden_layers, "num_hidden_layers", allow_zero=True)
+    _make_activation(activation)  # fail early on a bad activation, even when there are no hidden layers
+
+    layers = []
+    width = in_features
+    for _ in range(num_hidden_layers):
+        layers += [nn.Linear(width, hidden_features), _make_activation(activation)]
+        width = hidden_features
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
