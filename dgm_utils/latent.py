@@ -94,27 +94,44 @@ class GaussianMixture(nn.Module):
         self.logits = nn.Parameter(torch.zeros(num_components))
 
     @torch.no_grad()
-    def init_from_data(self, x, generator=None):
-        """Spread the means over the data (k-means++ seeding) and set every sigma to the data's scale.
+    def init_from_data(self, x, generator=None, num_kmeans_steps=10):
+        """Start from a k-means clustering of the data: means at the cluster centres, sigmas at the
+        clusters' spreads, weights at their sizes.
 
         Gradient ascent on a mixture's likelihood moves components between far-apart modes only slowly,
-        so a good start matters; k-means++ picks each new mean with probability proportional to the
-        squared distance to the nearest mean already picked.
+        so a good start matters. The centres are seeded by greedy k-means++ (each new centre is the best,
+        by the k-means cost, of a few candidates drawn with probability proportional to the squared
+        distance to the nearest centre so far) and refined by ``num_kmeans_steps`` Lloyd iterations.
         """
-        if x.dim() != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (N, {self.dim}), got {tuple(x.shape)}")
-        x = x.detach().to(self.means.device, self.means.dtype)
-        first = torch.randint(len(x), (1,), generator=generator).item()
-        chosen = [x[first]]
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.dim:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be a tensor of shape (N, {self.dim}), got {shape}")
+        if len(x) < self.num_components:
+            raise ValueError(f"need at least num_components = {self.num_components} points, got {len(x)}")
+        x = x.detach().to("cpu", torch.float64)
+        num_candidates = 2 + int(math.log(self.num_components))
+        centres = x[torch.randint(len(x), (1,), generator=generator)]  # (1, D)
+        nearest_dist2 = ((x - centres[0]) ** 2).sum(1)  # (N,)
         for _ in range(1, self.num_components):
-            dist2 = torch.cdist(x, torch.stack(chosen)).min(dim=1).values ** 2  # (N,)
-            index = torch.multinomial(dist2.cpu() + 1e-12, 1, generator=generator).item()
-            chosen.append(x[index])
-        self.means.copy_(torch.stack(chosen))
-        spread = torch.cdist(self.means, self.means) + torch.diag(torch.full((self.num_components,), float("inf")))
-        nearest = spread.min(dim=1).values if self.num_components > 1 else x.std(0).mean().expand(1)
-        self.log_stds.copy_(torch.log(0.5 * nearest.clamp(min=1e-3))[:, None].expand(-1, self.dim))
-        self.logits.zero_()
+            candidates = torch.multinomial(nearest_dist2 + 1e-12, num_candidates, replacement=True,
+                                           generator=generator)  # (C,)
+            candidate_dist2 = torch.minimum(nearest_dist2[None], torch.cdist(x[candidates], x) ** 2)  # (C, N)
+            best = candidate_dist2.sum(1).argmin()
+            centres = torch.cat([centres, x[candidates[best]][None]])
+            nearest_dist2 = candidate_dist2[best]
+        for _ in range(num_kmeans_steps):  # Lloyd: assign to the nearest centre, move centres to the means
+            assignment = torch.cdist(x, centres).argmin(1)  # (N,)
+            for k in range(self.num_components):
+                members = x[assignment == k]
+                if len(members) > 0:
+                    centres[k] = members.mean(0)
+        assignment = torch.cdist(x, centres).argmin(1)
+        counts = torch.bincount(assignment, minlength=self.num_components).double()  # (K,)
+        spread = torch.stack([x[assignment == k].std(0, unbiased=False) if counts[k] > 1 else x.std(0)
+                              for k in range(self.num_components)])  # (K, D)
+        self.means.copy_(centres)
+        self.log_stds.copy_(torch.log(spread.clamp(min=1e-3)))
+        self.logits.copy_(torch.log(counts.clamp(min=1.0) / counts.sum()))
         return self
 
     def log_prob(self, x):

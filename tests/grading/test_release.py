@@ -1,0 +1,87 @@
+"""The source notebook of hw0_mle is well formed, and assignments/ is exactly what nbgrader makes from solutions/."""
+
+import ast
+import re
+
+import pytest
+
+import grading_helpers as helpers
+
+TOTAL_POINTS = 10
+# A definition of a private name at the start of a line: `def _name(` or `_name = ...`.
+DEFINITION = re.compile(r"(?:def\s+(_\w+)|(_\w+)\s*=[^=])")
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def test_source_notebook_structure():
+    notebook = helpers.read_notebook(helpers.SOURCE_NOTEBOOK)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(not cell.outputs and cell.execution_count is None for cell in code_cells), "commit without outputs"
+    assert nbgrader_meta(code_cells[0]) .get("locked") and not nbgrader_meta(code_cells[0]).get("solution"), (
+        "the first code cell (imports, private references) must be locked")
+
+    points = helpers.points_per_test_cell()
+    assert sum(points.values()) == TOTAL_POINTS
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        has_hidden = "### BEGIN HIDDEN TESTS" in cell.source
+        has_solution = "### BEGIN SOLUTION" in cell.source
+        if meta.get("grade"):
+            assert cell.cell_type == "code" and meta["locked"] and not meta["solution"], meta["grade_id"]
+            assert cell.source.count("### BEGIN HIDDEN TESTS") == cell.source.count("### END HIDDEN TESTS")
+            assert "blocked_references(*_BLOCKED)" in cell.source, f"{meta['grade_id']} must block the references"
+        else:
+            assert not has_hidden, f"hidden tests outside a grade cell: {cell.source[:80]!r}"
+        assert has_solution == bool(meta.get("solution")), f"solution markers vs metadata: {cell.source[:80]!r}"
+
+
+def test_test_cells_do_not_end_in_a_value():
+    """nbgrader reads a number shown by a test cell's last expression as partial credit: end with a statement."""
+    for cell in helpers.read_notebook(helpers.SOURCE_NOTEBOOK).cells:
+        if nbgrader_meta(cell).get("grade"):
+            code = "\n".join(line for line in cell.source.split("\n") if "HIDDEN TESTS" not in line)
+            last = ast.parse(code).body[-1]
+            is_print = (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+                        and getattr(last.value.func, "id", None) == "print")
+            assert not isinstance(last, ast.Expr) or is_print, nbgrader_meta(cell)["grade_id"]
+
+
+def test_release_hides_solutions_and_hidden_tests():
+    release = helpers.read_notebook(helpers.RELEASE_NOTEBOOK)
+    text = helpers.normalize_space("\n".join(cell.source for cell in release.cells))
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text
+    stubs = [cell for cell in release.cells if nbgrader_meta(cell).get("solution")]
+    assert len(stubs) == len(helpers.solution_answers()) == 3
+    assert all(cell.source.rstrip().endswith("# YOUR CODE HERE\nraise NotImplementedError()".replace("\n", "\n    "))
+               for cell in stubs), "every answer cell ends in the indented stub"
+    # The private names the hidden tests define (oracles, helpers, constants) must not appear in the release.
+    hidden_names = set()
+    for line in helpers.hidden_test_lines():
+        match = DEFINITION.match(line)
+        if match:
+            hidden_names.add(match.group(1) or match.group(2))
+    assert {"_oracle_log_prob", "_fit_on_toy", "_FIT_TRUE"} <= hidden_names
+    leaked = sorted(name for name in hidden_names if re.search(rf"\b{name}\b", text))
+    assert not leaked, f"names defined by the hidden tests appear in the release: {leaked}"
+    solution_lines = [line.strip() for source in helpers.solution_answers().values() for line in source.split("\n")
+                      if "torch." in line]
+    assert solution_lines and not [line for line in solution_lines if helpers.normalize_space(line) in text]
+
+
+@pytest.mark.slow
+def test_release_is_what_nbgrader_generates(tmp_path):
+    course = helpers.make_course(tmp_path)
+    completed = helpers.run_tool(course, "release.py", helpers.ASSIGNMENT)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+    generated_folder = course / "assignments" / helpers.ASSIGNMENT
+    committed_folder = helpers.REPO / "assignments" / helpers.ASSIGNMENT
+    assert sorted(p.name for p in generated_folder.iterdir()) == sorted(p.name for p in committed_folder.iterdir())
+    generated = helpers.notebook_json(generated_folder / helpers.NOTEBOOK)
+    committed = helpers.notebook_json(committed_folder / helpers.NOTEBOOK)
+    assert generated == committed, ("assignments/hw0_mle is stale: run `make release` (tools/release.py) and commit "
+                                    "the result")

@@ -1,0 +1,11 @@
+"""log p(x) = log(sum_k pi_k exp(log N_k)) computed literally: exp underflows to 0 far from the components and the
+log returns -inf.
+
+expect-zero: test_log_prob_stable
+"""
+# %% mixture_log_prob
+def mixture_log_prob(x, means, log_stds, logits):
+    z = (x[:, None, :] - means[None, :, :]) / torch.exp(log_stds)[None]
+    log_normal = -0.5 * (z**2).sum(-1) - log_stds.sum(-1) - 0.5 * x.shape[1] * math.log(2 * math.pi)
+    weights = torch.softmax(logits, dim=0)
+    return torch.log((weights * torch.exp(log_normal)).sum(dim=1))

@@ -1,0 +1,57 @@
+"""A preprocessor for `nbgrader generate_feedback` that keeps hidden test code out of the feedback.
+
+nbgrader builds the feedback HTML from the autograded notebook, whose test cells hold the hidden tests again.
+`ClearHiddenTests` (configured in nbgrader_config.py) removes the hidden regions from the cells' source, but an
+error's traceback still quotes the lines around the failing line of the test cell. `HideTestFrames` removes,
+from every error output, the traceback entries that show code of a test cell (a cell that carries points and is
+not a solution), keeping the error message and the frames in the student's own cells and in libraries.
+"""
+
+import re
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# How IPython names a cell in a traceback: "Cell In[12], line 3" (IPython >= 8), "Input In [12]" (7.x),
+# "<ipython-input-12-...>" (older).
+CELL_FRAME = re.compile(r"^\s*(?:Cell In\s*\[(\d+)\]|Input In\s*\[(\d+)\]|<ipython-input-(\d+)-)")
+HIDDEN_FRAME_NOTE = "(a frame in the test code of cell [{}] is not shown)"
+
+
+def _is_test_cell(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def _frame_cell(entry):
+    """The execution count named by a traceback entry that shows a cell frame, else None."""
+    match = CELL_FRAME.match(ANSI_ESCAPE.sub("", entry))
+    if match is None:
+        return None
+    return int(next(group for group in match.groups() if group is not None))
+
+
+class HideTestFrames(Preprocessor):
+    """Remove traceback entries that quote test cells (see the module docstring)."""
+
+    enabled = Bool(True, help="nbconvert preprocessors are off by default; this one always runs").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        test_counts = {cell.get("execution_count") for cell in nb.cells if _is_test_cell(cell)} - {None}
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = self._filter(output.get("traceback", []), test_counts)
+        return nb, resources
+
+    @staticmethod
+    def _filter(traceback, test_counts):
+        kept = []
+        for entry in traceback:
+            count = _frame_cell(entry)
+            if count in test_counts:
+                kept.append(HIDDEN_FRAME_NOTE.format(count))
+            else:
+                kept.append(entry)
+        return kept
