@@ -56,6 +56,9 @@ def test_fit_brings_a_gaussian_mixture_to_the_true_likelihood():
     # One spare component: with exactly three, k-means++ now and then seeds two in one cluster and
     # gradient descent cannot move one of them across to the empty cluster (a local optimum).
     model = GaussianMixture(4).init_from_data(x_train, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # k-means alone lands near the optimum: start training well away from it
+        model.means.add_(0.5)
+        model.log_stds.add_(1.0)
     initial_nll = model.loss(x_val).item()
     history = fit(model, x_train, val_data=x_val, num_epochs=10, lr=0.05, progress=False)
     final_nll = model.loss(x_val).item()
