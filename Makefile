@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # pytest-xdist workers; the machine has 2 cores.
 WORKERS ?= auto
-ASSIGNMENT ?= hw0_mle
+ASSIGNMENT ?=
 
 .PHONY: help venv book test test-fast release grade lock clean
 

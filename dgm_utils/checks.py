@@ -145,35 +145,58 @@ def _innermost(function):
     return inspect.unwrap(function)  # decorators such as torch.no_grad keep __wrapped__
 
 
+def _class_stub(qualname):
+    def blocked(*args, **kwargs):
+        raise ReferenceBlockedError(
+            f"Your code called the course's reference implementation `{qualname}` from dgm_utils, which is "
+            f"blocked while your solution is tested (subclassing it counts too). Implement this part yourself "
+            f"(torch and torch.distributions are fine).")
+    return blocked
+
+
 @contextlib.contextmanager
 def blocked_references(*functions):
-    """Disable the given functions/methods while the block runs.
+    """Disable the given functions/methods/classes while the block runs.
 
-    The function's code object is replaced, so aliases taken earlier (``from dgm_utils.latent import
-    mixture_log_prob as f``) are blocked too. Classes may be given: all their own methods are blocked.
+    A function's code object is replaced, so aliases taken earlier (``from dgm_utils.latent import
+    mixture_log_prob as f``) are blocked too. A class has all its own methods blocked, ``__init__``
+    included, so instantiating it, calling it or subclassing it and calling ``super()`` all fail; methods
+    whose code cannot be swapped (those using ``super()`` hold a closure) are replaced on the class.
     """
-    targets = []
+    code_targets, class_targets = [], []
     for item in functions:
         if inspect.isclass(item):
-            members = [v for k, v in vars(item).items() if inspect.isfunction(inspect.unwrap(v)) if not k.startswith("__")]
-            targets.extend(_innermost(m) for m in members)
+            for key, value in vars(item).items():
+                function = inspect.unwrap(getattr(value, "__func__", value))
+                if not inspect.isfunction(function) or key in ("__init_subclass__", "__class_getitem__"):
+                    continue
+                if function.__code__.co_freevars:
+                    class_targets.append((item, key, value))
+                else:
+                    code_targets.append(function)
         elif callable(item):
-            targets.append(_innermost(item))
-        else:
-            raise TypeError(f"blocked_references takes functions, methods or classes, got {type(item).__name__}")
-    saved = []
-    try:
-        for target in targets:
+            target = _innermost(item)
             if not inspect.isfunction(target) or target.__code__.co_freevars:
                 raise TypeError(f"cannot block {target!r}: expected a plain Python function without a closure")
+            code_targets.append(target)
+        else:
+            raise TypeError(f"blocked_references takes functions, methods or classes, got {type(item).__name__}")
+    saved_code, saved_attributes = [], []
+    try:
+        for target in code_targets:
             stub_code = _stub.__code__.replace(co_name=target.__code__.co_name,
                                                co_qualname=target.__code__.co_qualname)
-            saved.append((target, target.__code__))
+            saved_code.append((target, target.__code__))
             target.__globals__[_BLOCKER_GLOBAL] = _raise_blocked
             target.__code__ = stub_code
+        for cls, key, value in class_targets:
+            saved_attributes.append((cls, key, value))
+            setattr(cls, key, _class_stub(f"{cls.__qualname__}.{key}"))
         yield
     finally:
-        for target, code in reversed(saved):
+        for cls, key, value in reversed(saved_attributes):
+            setattr(cls, key, value)
+        for target, code in reversed(saved_code):
             target.__code__ = code
             target.__globals__.pop(_BLOCKER_GLOBAL, None)
 

@@ -1,7 +1,9 @@
 """Helpers for the grading pipeline tests: a throwaway copy of the course, submissions assembled from answer files,
 nbgrader runs through the instructor tools, and the gradebook read back.
 
-Submissions live in tests/submissions/<assignment>/*.py; the format is described in the README there.
+Every assignment with a source notebook in solutions/ is covered: `ASSIGNMENTS` holds one `Assignment` per folder,
+and `EXPECTATIONS` says what its tests must find (points, answer cells, named bugs, blocked references). The
+submissions of an assignment live in tests/submissions/<assignment>/*.py; the format is described in the README there.
 """
 
 import html
@@ -17,11 +19,6 @@ from pathlib import Path
 import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENT = "hw0_mle"
-NOTEBOOK = "hw0_mle.ipynb"
-SUBMISSIONS = REPO / "tests" / "submissions" / ASSIGNMENT
-SOURCE_NOTEBOOK = REPO / "solutions" / ASSIGNMENT / NOTEBOOK
-RELEASE_NOTEBOOK = REPO / "assignments" / ASSIGNMENT / NOTEBOOK
 # The course files a grading run needs (never the repository's own gradebook, submitted/, autograded/, feedback/).
 COURSE_FILES = ("nbgrader_config.py", "tools", "solutions")
 
@@ -72,34 +69,157 @@ def _strip_solution_markers(source):
     return "\n".join(lines)
 
 
-def solution_answers():
-    """grade_id -> the instructor's answer (solution cell source without the region markers)."""
-    return {grade_id(cell): _strip_solution_markers(cell.source)
-            for cell in read_notebook(SOURCE_NOTEBOOK).cells
-            if cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
+def normalize_space(text):
+    return re.sub(r"\s+", " ", text).strip()
 
 
-def hidden_test_lines():
-    """The code lines of the hidden test regions of the source notebook (stripped, non-empty)."""
-    lines = []
-    for cell in read_notebook(SOURCE_NOTEBOOK).cells:
-        inside = False
-        for line in cell.source.split("\n"):
-            if "### BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "### END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and line.strip():
-                lines.append(line.strip())
-    return lines
+def html_text(path):
+    """The visible text of an HTML file: tags dropped, entities decoded, whitespace collapsed."""
+    raw = Path(path).read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.DOTALL | re.IGNORECASE)
+    return normalize_space(html.unescape(re.sub(r"<[^>]+>", "", raw)))
+
+
+class Assignment:
+    """One assignment: solutions/<name>/<name>.ipynb (source), assignments/<name>/<name>.ipynb (release) and the
+    answer files in tests/submissions/<name>/."""
+
+    def __init__(self, name):
+        self.name = name
+        self.notebook = f"{name}.ipynb"
+        self.source_notebook = REPO / "solutions" / name / self.notebook
+        self.release_notebook = REPO / "assignments" / name / self.notebook
+        self.submissions_folder = REPO / "tests" / "submissions" / name
+        self.expect = EXPECTATIONS.get(name)
+
+    def __repr__(self):
+        return f"Assignment({self.name!r})"
+
+    # --- the notebooks ---
+
+    def solution_answers(self):
+        """grade_id -> the instructor's answer (solution cell source without the region markers)."""
+        return {grade_id(cell): _strip_solution_markers(cell.source)
+                for cell in read_notebook(self.source_notebook).cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+    def source_lines_outside_solutions(self):
+        """The lines of the source notebook outside the solution regions (all cells, markdown included)."""
+        lines = []
+        for cell in read_notebook(self.source_notebook).cells:
+            inside = False
+            for line in cell.source.split("\n"):
+                if "### BEGIN SOLUTION" in line:
+                    inside = True
+                elif "### END SOLUTION" in line:
+                    inside = False
+                elif not inside:
+                    lines.append(line)
+        return lines
+
+    def hidden_test_lines(self):
+        """The code lines of the hidden test regions of the source notebook (stripped, non-empty)."""
+        lines = []
+        for cell in read_notebook(self.source_notebook).cells:
+            inside = False
+            for line in cell.source.split("\n"):
+                if "### BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "### END HIDDEN TESTS" in line:
+                    inside = False
+                elif inside and line.strip():
+                    lines.append(line.strip())
+        return lines
+
+    def distinctive_hidden_lines(self, min_length=20):
+        """Hidden test lines that do not occur anywhere in the release notebook (so finding one means a leak)."""
+        release_text = normalize_space("\n".join(cell.source for cell in read_notebook(self.release_notebook).cells))
+        return [line for line in self.hidden_test_lines()
+                if len(line) >= min_length and normalize_space(line) not in release_text]
+
+    def points_per_test_cell(self):
+        """grade_id -> points of every graded test cell of the source notebook."""
+        return {grade_id(cell): float(cell.metadata["nbgrader"]["points"])
+                for cell in read_notebook(self.source_notebook).cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade")}
+
+    # --- submissions ---
+
+    def load_submissions(self, prefixes):
+        """The answer files whose names start with one of `prefixes`, sorted by name."""
+        files = sorted(p for p in self.submissions_folder.glob("*.py") if p.name.startswith(tuple(prefixes)))
+        return [Submission(p, self) for p in files]
+
+    def build_notebook(self, answers, *, fill_with_solution=True):
+        """The release notebook with cells replaced by grade id; solution cells a submission does not give are filled
+        with the instructor's answers (unless fill_with_solution is False); DELETED removes the cell."""
+        notebook = read_notebook(self.release_notebook)
+        answers = dict(answers)
+        if fill_with_solution:
+            for key, source in self.solution_answers().items():
+                answers.setdefault(key, source)
+        unknown = set(answers) - {grade_id(cell) for cell in notebook.cells}
+        if unknown:
+            raise ValueError(f"answers for cells that are not in the release notebook of {self.name}: {sorted(unknown)}")
+        cells = []
+        for cell in notebook.cells:
+            answer = answers.get(grade_id(cell))
+            if answer is DELETED:
+                continue
+            if answer is not None:
+                cell.source = answer
+            cells.append(cell)
+        notebook.cells = cells
+        return notebook
+
+    def submit(self, course, student, notebook):
+        path = Path(course) / "submitted" / student / self.name / self.notebook
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, str(path))
+        return path
+
+    # --- grading and results ---
+
+    def grade_course(self, course, students_notebooks):
+        """Submit every (student, notebook) pair and run tools/grade.py once; return (completed process, seconds)."""
+        for student, notebook in students_notebooks:
+            self.submit(course, student, notebook)
+        start = time.perf_counter()
+        completed = run_tool(course, "grade.py", self.name)
+        return completed, time.perf_counter() - start
+
+    def read_scores(self, course, students):
+        """student -> {grade_id: score} from the course copy's gradebook."""
+        from nbgrader.api import Gradebook
+
+        scores = {}
+        with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db"), "dgm") as gradebook:
+            for student in students:
+                notebook = gradebook.find_submission_notebook(self.notebook[:-6], self.name, student)
+                scores[student] = {grade.name: grade.score for grade in notebook.grades}
+        return scores
+
+    def student_code(self, course, student):
+        """The source of the cells of a graded notebook that are not test cells (what the student wrote or was
+        given), whitespace collapsed: a hidden line the student happened to write too is no leak when it shows."""
+        notebook = read_notebook(self.autograded_notebook(course, student))
+        return normalize_space("\n".join(cell.source for cell in notebook.cells
+                                          if not cell.get("metadata", {}).get("nbgrader", {}).get("grade")))
+
+    def feedback_html(self, course, student):
+        return Path(course) / "feedback" / student / self.name / self.notebook.replace(".ipynb", ".html")
+
+    def autograded_notebook(self, course, student):
+        return Path(course) / "autograded" / student / self.name / self.notebook
 
 
 class Submission:
     """One answer file: name (the student id), description, answers (grade_id -> source or DELETED), and the
     test cells expected to score 0 (all others must get full points)."""
 
-    def __init__(self, path):
+    def __init__(self, path, assignment):
         self.path = Path(path)
+        self.assignment = assignment
         self.name = self.path.stem
         text = self.path.read_text(encoding="utf-8")
         markers = list(_CELL_MARKER.finditer(text))
@@ -110,8 +230,11 @@ class Submission:
             raise ValueError(f"{self.path}: the header must have a line 'expect-zero: <test grade ids or none>'")
         ids = expect.group("ids").replace(",", " ").split()
         if ids == ["all"]:
-            ids = list(points_per_test_cell())
+            ids = list(assignment.points_per_test_cell())
         self.expect_zero = set() if ids == ["none"] else set(ids)
+        unknown = self.expect_zero - set(assignment.points_per_test_cell())
+        if unknown:
+            raise ValueError(f"{self.path}: expect-zero names cells that are not test cells: {sorted(unknown)}")
         self.answers = {}
         for i, marker in enumerate(markers):
             end = markers[i + 1].start() if i + 1 < len(markers) else len(text)
@@ -119,88 +242,40 @@ class Submission:
             self.answers[marker.group("grade_id")] = DELETED if marker.group("delete") else body
 
     def __repr__(self):
-        return f"Submission({self.name!r})"
+        return f"Submission({self.assignment.name!r}, {self.name!r})"
 
 
-def load_submissions(prefixes):
-    """The answer files whose names start with one of `prefixes`, sorted by name."""
-    files = sorted(p for p in SUBMISSIONS.glob("*.py") if p.name.startswith(tuple(prefixes)))
-    return [Submission(p) for p in files]
+def assignment_names():
+    """The assignments with a source notebook in solutions/ (as tools/course.py finds them)."""
+    return sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def build_notebook(answers, *, fill_with_solution=True):
-    """The release notebook with answer cells replaced by grade id; solution cells a submission does not give are
-    filled with the instructor's answers (unless fill_with_solution is False); DELETED removes the cell."""
-    notebook = read_notebook(RELEASE_NOTEBOOK)
-    answers = dict(answers)
-    if fill_with_solution:
-        for key, source in solution_answers().items():
-            answers.setdefault(key, source)
-    unknown = set(answers) - {grade_id(cell) for cell in notebook.cells}
-    if unknown:
-        raise ValueError(f"answers for cells that are not in the release notebook: {sorted(unknown)}")
-    cells = []
-    for cell in notebook.cells:
-        answer = answers.get(grade_id(cell))
-        if answer is DELETED:
-            continue
-        if answer is not None:
-            cell.source = answer
-        cells.append(cell)
-    notebook.cells = cells
-    return notebook
+# What the tests of each assignment must find. A new assignment in solutions/ makes test_release fail until it has an
+# entry here (and answer files in tests/submissions/<name>/).
+#   total_points: the sum of the test cells' points;  answer_cells: the number of solution cells;
+#   hidden_names: private names the hidden tests define (they must not leak into the release);
+#   required_wrong: wrong_*.py files that must exist (the plausible bugs the issue names);
+#   blocked_names: reference entry points the feedback of reference_calls.py must name as blocked;
+#   visible_marker: a line of a visible test that every feedback page shows.
+EXPECTATIONS = {
+    "hw0_mle": {
+        "total_points": 10,
+        "answer_cells": 3,
+        "hidden_names": {"_oracle_log_prob", "_fit_on_toy", "_FIT_TRUE"},
+        "required_wrong": ("wrong_naive_logsumexp", "wrong_log_variance", "wrong_ignores_weights", "wrong_detached_fit",
+                           "wrong_logsumexp_axis", "wrong_label_off_by_one"),
+        "blocked_names": ("mixture_log_prob", "mixture_sample", "GaussianMixture"),
+        "visible_marker": "# Tests of mixture_log_prob: values and gradients (2 points).",
+    },
+    "hw1_autoregressive": {
+        "total_points": 12,
+        "answer_cells": 5,
+        "hidden_names": {"_oracle_masks", "_oracle_log_likelihood", "_input_degrees", "_dependence_map"},
+        "required_wrong": ("wrong_mask_strict_hidden", "wrong_output_mask_not_strict", "wrong_first_layer_type_b",
+                           "wrong_sampler_natural_order", "wrong_sampler_off_by_one", "wrong_no_one_minus_p"),
+        "blocked_names": ("made_masks", "MaskedLinear", "MaskedConv2d"),
+        "visible_marker": "# Tests of made_masks: the masks for given orderings and degrees (2 points).",
+    },
+}
 
-
-def submit(course, student, notebook):
-    path = Path(course) / "submitted" / student / ASSIGNMENT / NOTEBOOK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, str(path))
-    return path
-
-
-# --- results ------------------------------------------------------------------------------------------------
-
-def points_per_test_cell():
-    """grade_id -> points of every graded test cell of the source notebook."""
-    return {grade_id(cell): float(cell.metadata["nbgrader"]["points"])
-            for cell in read_notebook(SOURCE_NOTEBOOK).cells
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade")}
-
-
-def read_scores(course, students):
-    """student -> {grade_id: score} from the course copy's gradebook."""
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db"), "dgm") as gradebook:
-        for student in students:
-            notebook = gradebook.find_submission_notebook(NOTEBOOK[:-6], ASSIGNMENT, student)
-            scores[student] = {grade.name: grade.score for grade in notebook.grades}
-    return scores
-
-
-def html_text(path):
-    """The visible text of an HTML file: tags dropped, entities decoded, whitespace collapsed."""
-    raw = Path(path).read_text(encoding="utf-8")
-    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.DOTALL | re.IGNORECASE)
-    return normalize_space(html.unescape(re.sub(r"<[^>]+>", "", raw)))
-
-
-def normalize_space(text):
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def grade_course(course, students_notebooks):
-    """Submit every (student, notebook) pair and run tools/grade.py once; return (completed process, seconds)."""
-    for student, notebook in students_notebooks:
-        submit(course, student, notebook)
-    start = time.perf_counter()
-    completed = run_tool(course, "grade.py", ASSIGNMENT)
-    return completed, time.perf_counter() - start
-
-
-def distinctive_hidden_lines(min_length=20):
-    """Hidden test lines that do not occur anywhere in the release notebook (so finding one means a leak)."""
-    release_text = normalize_space("\n".join(cell.source for cell in read_notebook(RELEASE_NOTEBOOK).cells))
-    return [line for line in hidden_test_lines()
-            if len(line) >= min_length and normalize_space(line) not in release_text]
+ASSIGNMENTS = [Assignment(name) for name in assignment_names()]

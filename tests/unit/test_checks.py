@@ -95,3 +95,32 @@ def test_silence_swallows_stderr_and_warnings(capfd):
     captured = capfd.readouterr()
     assert captured.err == ""
     assert "progress bar" in buffer.getvalue()
+
+
+class _Reference(torch.nn.Module):
+    """A stand-in for a reference layer whose methods use super() (and so hold a closure)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+
+    def forward(self, x):
+        return x * self.width
+
+
+def test_blocked_class_cannot_be_built_called_or_subclassed():
+    layer = _Reference(2)
+
+    class StudentLayer(_Reference):
+        def __init__(self):
+            super().__init__(3)
+
+    with checks.blocked_references(_Reference):
+        with pytest.raises(checks.ReferenceBlockedError, match=r"_Reference.__init__.*subclassing"):
+            _Reference(2)
+        with pytest.raises(checks.ReferenceBlockedError, match=r"_Reference.__init__"):
+            StudentLayer()  # its super().__init__ reaches the reference
+        with pytest.raises(checks.ReferenceBlockedError, match="_Reference.forward"):
+            layer(torch.ones(1))
+    assert StudentLayer().width == 3 and float(_Reference(2)(torch.ones(1))) == 2.0
+    assert "__init__" in vars(_Reference) and vars(_Reference)["__init__"].__code__.co_freevars

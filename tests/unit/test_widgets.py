@@ -1,0 +1,133 @@
+"""dgm_utils.widgets: controls that redraw a picture, and their static counterpart (drawn off screen)."""
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")  # the test chooses the backend; dgm_utils.widgets never does
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from dgm_utils import widgets  # noqa: E402
+
+ipywidgets = pytest.importorskip("ipywidgets")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+class Recorder:
+    """A drawing function that remembers the values it was asked to draw and labels the axes with them."""
+
+    def __init__(self):
+        self.values = []
+
+    def __call__(self, value, ax):
+        self.values.append(value)
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel(f"drawn {value}")
+
+
+def test_importing_widgets_does_not_import_ipywidgets():
+    code = "import sys, dgm_utils.widgets; print('ipywidgets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_widgets_is_a_lazy_submodule_of_dgm_utils():
+    import dgm_utils
+
+    assert dgm_utils.widgets is widgets
+
+
+def test_temperature_slider_draws_the_initial_value_then_each_new_one():
+    draw = Recorder()
+    view = widgets.temperature_slider(draw, temperatures=(0.5, 1.0, 2.0), value=1.0)
+    assert isinstance(view, ipywidgets.VBox)
+    slider, output = view.children
+    assert isinstance(slider, ipywidgets.SelectionSlider) and isinstance(output, ipywidgets.Output)
+    assert [value for _, value in slider.options] == [0.5, 1.0, 2.0]
+    assert draw.values == [1.0]
+    slider.value = 2.0
+    slider.value = 0.5
+    assert draw.values == [1.0, 2.0, 0.5]
+    assert plt.get_fignums() == [], "the widget must close the figures it draws (else they show twice)"
+
+
+@pytest.mark.parametrize("temperatures, value", [((), 1.0), ((0.5, -1.0), 0.5), ((2.0, 1.0), 1.0),
+                                                 ((0.5, 1.0), 0.75), ((0.5, float("nan")), 0.5)])
+def test_temperature_slider_rejects_bad_temperatures(temperatures, value):
+    with pytest.raises(ValueError, match="temperature|value"):
+        widgets.temperature_slider(Recorder(), temperatures=temperatures, value=value)
+
+
+def test_choice_picker_passes_the_value_of_the_chosen_label():
+    draw = Recorder()
+    orders = {"raster": [0, 1, 2], "reversed": [2, 1, 0]}
+    view = widgets.choice_picker(draw, orders, description="pixel order")
+    menu, _ = view.children
+    assert isinstance(menu, ipywidgets.Dropdown) and list(menu.options) == ["raster", "reversed"]
+    assert draw.values == [[0, 1, 2]]
+    menu.value = "reversed"
+    assert draw.values == [[0, 1, 2], [2, 1, 0]]
+
+
+def test_choice_picker_accepts_a_sequence_and_an_initial_label():
+    draw = Recorder()
+    view = widgets.choice_picker(draw, [3, 5, 7], value="5")
+    assert view.children[0].value == "5"
+    assert draw.values == [5]
+
+
+@pytest.mark.parametrize("options, error", [({}, ValueError), (5, TypeError), ("abc", TypeError)])
+def test_choice_picker_rejects_bad_options(options, error):
+    with pytest.raises(error, match="options"):
+        widgets.choice_picker(Recorder(), options)
+
+
+def test_choice_picker_rejects_an_unknown_initial_label():
+    with pytest.raises(ValueError, match="one of the labels"):
+        widgets.choice_picker(Recorder(), {"a": 1}, value="b")
+
+
+@pytest.mark.parametrize("build", [lambda: widgets.temperature_slider("not callable"),
+                                   lambda: widgets.choice_picker(None, {"a": 1}),
+                                   lambda: widgets.static_panels(42, [1])])
+def test_draw_must_be_callable(build):
+    with pytest.raises(TypeError, match="draw must be a callable"):
+        build()
+
+
+def test_static_panels_draws_every_value_on_its_own_axes():
+    draw = Recorder()
+    figure = widgets.static_panels(draw, [0.5, 1.0, 2.0], ncols=2)
+    assert draw.values == [0.5, 1.0, 2.0]
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_xlabel() for ax in visible] == ["drawn 0.5", "drawn 1.0", "drawn 2.0"]
+    assert [ax.get_title() for ax in visible] == ["0.5", "1.0", "2.0"]
+    assert len(figure.axes) == 4  # a 2 x 2 grid, the last cell hidden
+    width, height = figure.get_size_inches()
+    assert width == pytest.approx(2 * widgets.DEFAULT_PANEL_SIZE[0])
+    assert height == pytest.approx(2 * widgets.DEFAULT_PANEL_SIZE[1])
+
+
+def test_static_panels_takes_titles_from_a_dict():
+    draw = Recorder()
+    figure = widgets.static_panels(draw, {"cold": 0.5, "hot": 2.0})
+    assert draw.values == [0.5, 2.0]
+    assert [ax.get_title() for ax in figure.axes] == ["cold", "hot"]
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(values=[]), "at least one"),
+                                           (dict(values=[1, 2], titles=["only one"]), "one entry per value"),
+                                           (dict(values=[1], ncols=0), "ncols"),
+                                           (dict(values=[1], panel_size=(3.0, -1.0)), "panel_size")])
+def test_static_panels_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.static_panels(Recorder(), **kwargs)
