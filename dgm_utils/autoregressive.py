@@ -707,7 +707,7 @@ class WaveNet(_SequenceModel):
     R previous samples (the input is shifted right by one behind a start token).
 
     Args:
-        num_levels: quantization levels K (see ``dgm_utils.data.quantize``).
+        num_levels: quantization levels K (see ``dgm_utils.data.quantize_signal``).
         channels: residual and skip channels.
         kernel_size: kernel of the dilated convolutions.
         dilations: one layer per entry; doubling dilations (1, 2, 4, ...) grow R exponentially with depth.

@@ -35,6 +35,13 @@ Digits
 package, nothing is downloaded) with 17 intensity levels 0..16, in the fixed split
 train = first 1000, validation = next 350, test = last 447 images (the split of J. Tomczak's
 ``intro_dgm``, so numbers can be compared), optionally binarized at ``BINARIZE_THRESHOLD``.
+
+Sequences (chapter 1)
+---------------------
+:func:`load_stdlib_text` gathers docstrings from the Python standard library's source files (read with
+``ast``, nothing imported), :class:`CharVocabulary` numbers their characters, :func:`sequence_blocks` cuts
+a long sequence into training examples. :func:`make_waveforms` draws noisy sums of sinusoids and
+:func:`quantize_signal` / :func:`levels_to_signal` map them to and from ``num_levels`` categories.
 """
 
 import functools

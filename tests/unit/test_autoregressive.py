@@ -13,7 +13,6 @@ Each check is also run on a deliberately broken model, to show the check can fai
 """
 
 import itertools
-import math
 
 import pytest
 import torch
@@ -26,14 +25,6 @@ from dgm_utils import metrics
 SIGNIFICANCE = 1e-4
 #: A dependency counts as present when an output moves by more than this (real ones move by ~1e-2).
 DEPENDENCY_THRESHOLD = 1e-6
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,6 @@ from dgm_utils import data, metrics
 from dgm_utils.latent import GaussianMixture
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Small tensor ops on a shared 2-core machine run far faster on one thread (no OpenMP contention)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _seeded(seed):
     return torch.Generator().manual_seed(seed)
 
