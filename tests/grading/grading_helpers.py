@@ -64,6 +64,20 @@ def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def _split_region(source, begin, end):
+    """(lines inside, lines outside) the regions between lines holding ``begin`` and ``end``; the marker lines
+    themselves are in neither."""
+    inside, outside, in_region = [], [], False
+    for line in source.split("\n"):
+        if begin in line:
+            in_region = True
+        elif end in line:
+            in_region = False
+        else:
+            (inside if in_region else outside).append(line)
+    return inside, outside
+
+
 def _strip_solution_markers(source):
     lines = [line for line in source.split("\n") if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
     return "\n".join(lines)
@@ -105,31 +119,14 @@ class Assignment:
 
     def source_lines_outside_solutions(self):
         """The lines of the source notebook outside the solution regions (all cells, markdown included)."""
-        lines = []
-        for cell in read_notebook(self.source_notebook).cells:
-            inside = False
-            for line in cell.source.split("\n"):
-                if "### BEGIN SOLUTION" in line:
-                    inside = True
-                elif "### END SOLUTION" in line:
-                    inside = False
-                elif not inside:
-                    lines.append(line)
-        return lines
+        return [line for cell in read_notebook(self.source_notebook).cells
+                for line in _split_region(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")[1]]
 
     def hidden_test_lines(self):
         """The code lines of the hidden test regions of the source notebook (stripped, non-empty)."""
-        lines = []
-        for cell in read_notebook(self.source_notebook).cells:
-            inside = False
-            for line in cell.source.split("\n"):
-                if "### BEGIN HIDDEN TESTS" in line:
-                    inside = True
-                elif "### END HIDDEN TESTS" in line:
-                    inside = False
-                elif inside and line.strip():
-                    lines.append(line.strip())
-        return lines
+        return [line.strip() for cell in read_notebook(self.source_notebook).cells
+                for line in _split_region(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")[0]
+                if line.strip()]
 
     def distinctive_hidden_lines(self, min_length=20):
         """Hidden test lines that do not occur anywhere in the release notebook (so finding one means a leak)."""
