@@ -132,12 +132,15 @@ def _stub(*args, **kwargs):  # its code object is swapped into blocked functions
     return __dgm_reference_blocked__()  # noqa: F821  (injected into the blocked function's globals)
 
 
+def _blocked_error(qualname, note=""):
+    return ReferenceBlockedError(
+        f"Your code called the course's reference implementation `{qualname}` from dgm_utils, which is "
+        f"blocked while your solution is tested{note}. Implement this part yourself (torch and "
+        f"torch.distributions are fine).")
+
+
 def _raise_blocked():
-    code = sys._getframe(1).f_code
-    raise ReferenceBlockedError(
-        f"Your code called the course's reference implementation `{code.co_qualname}` from dgm_utils, which is "
-        f"blocked while your solution is tested. Implement this part yourself (torch and torch.distributions "
-        f"are fine).")
+    raise _blocked_error(sys._getframe(1).f_code.co_qualname)
 
 
 def _innermost(function):
@@ -147,10 +150,7 @@ def _innermost(function):
 
 def _class_stub(qualname):
     def blocked(*args, **kwargs):
-        raise ReferenceBlockedError(
-            f"Your code called the course's reference implementation `{qualname}` from dgm_utils, which is "
-            f"blocked while your solution is tested (subclassing it counts too). Implement this part yourself "
-            f"(torch and torch.distributions are fine).")
+        raise _blocked_error(qualname, " (subclassing it counts too)")
     return blocked
 
 
