@@ -12,7 +12,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("autoregressive", "checks", "data", "latent", "metrics", "nn", "plot", "train", "widgets")
+_SUBMODULES = ("autoregressive", "checks", "data", "flows", "latent", "metrics", "nn", "plot", "train", "widgets")
 
 __all__ = list(_SUBMODULES)
 
