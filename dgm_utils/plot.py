@@ -9,6 +9,7 @@ distribution) or a function mapping points (N, 2) to log densities (N,).
 """
 
 import math
+import re
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ import torch
 from dgm_utils.metrics import _check_bounds, grid_log_prob
 
 __all__ = ["plot_density", "plot_samples", "density_and_samples", "compare_densities", "image_grid",
-           "training_curves"]
+           "training_curves", "animate_points"]
 
 #: Colour map of densities (dark = low, bright = high) and of images.
 DENSITY_CMAP = "viridis"
@@ -288,3 +289,95 @@ def training_curves(history, ax=None, title=None):
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+#: Most frames ``animate_points`` accepts: every frame is embedded in the page as a PNG image.
+MAX_ANIMATION_FRAMES = 60
+#: Text shown on the animation's buttons instead of matplotlib's Font Awesome icons, which would be
+#: fetched from a CDN (the book must read offline).
+_ANIMATION_BUTTON_TEXT = {
+    "fa-minus": "&minus;", "fa-plus": "+", "fa-fast-backward": "&laquo;", "fa-step-backward": "&lsaquo;",
+    "fa-flip-horizontal": "&#9664;", "fa-pause": "&#10074;&#10074;", "fa-play": "&#9654;",
+    "fa-step-forward": "&rsaquo;", "fa-fast-forward": "&raquo;",
+}
+
+
+def _animation_button_text(match):
+    classes = match.group(1).split()
+    for name in ("fa-flip-horizontal", *classes):  # the reversed play icon is "fa-play fa-flip-horizontal"
+        if name in classes and name in _ANIMATION_BUTTON_TEXT:
+            return _ANIMATION_BUTTON_TEXT[name]
+    return "?"
+
+
+def animate_points(frames, bounds, *, titles=None, colors=None, cmap="hsv", interval=200, figsize=(3.5, 3.5),
+                   dpi=72, s=3, alpha=0.6, mode="loop"):
+    """Animate the same 2-D points moving from frame to frame; return self-contained HTML.
+
+    Frame k holds the positions (N, 2) of the same N points at step k, e.g. samples pushed through the
+    layers of a flow (chapter 2). The result is matplotlib's ``FuncAnimation(...).to_jshtml()``: the frames
+    are PNG images embedded in an inline script with a slider and play buttons. The Font Awesome stylesheet
+    that matplotlib links from a CDN is removed and the button icons are replaced by text, so the page
+    works offline. Show it in a notebook with ``IPython.display.HTML(html)``. The figure is closed before
+    returning, so the notebook shows no extra static copy of it.
+
+    Args:
+        frames: a sequence of K point sets (N, 2), Tensors or NumPy arrays with the same N,
+            1 <= K <= ``MAX_ANIMATION_FRAMES``.
+        bounds: ((x_min, x_max), (y_min, y_max)), the fixed view of every frame.
+        titles: one title per frame (e.g. "after layer 3"), or None.
+        colors: values (N,) mapped through ``cmap``, one per point and fixed over the frames, so the reader
+            can follow groups of points; None draws every point in one colour.
+        cmap: the colour map of ``colors``; the default "hsv" is cyclic, which suits angles.
+        interval: milliseconds between frames.
+        figsize, dpi: figure size in inches and resolution; the HTML grows with K * (figsize * dpi)^2.
+        s, alpha: marker size and opacity.
+        mode: what the player does at the last frame: "loop", "once" or "reflect" (play backwards).
+
+    Returns:
+        The HTML snippet (str).
+    """
+    plt = _pyplot()
+    from matplotlib.animation import FuncAnimation
+
+    bounds = _check_bounds(bounds)
+    if isinstance(frames, (torch.Tensor, np.ndarray)) or not hasattr(frames, "__len__"):
+        raise TypeError(f"frames must be a list of point sets (N, 2), got {type(frames).__name__}")
+    if not 1 <= len(frames) <= MAX_ANIMATION_FRAMES:
+        raise ValueError(f"frames must hold between 1 and {MAX_ANIMATION_FRAMES} point sets, got {len(frames)}")
+    points = [_as_numpy_points(frame, f"frames[{k}]") for k, frame in enumerate(frames)]
+    sizes = {len(frame) for frame in points}
+    if len(sizes) != 1:
+        raise ValueError(f"every frame must hold the same N points, got sizes {sorted(sizes)}")
+    if titles is not None and (isinstance(titles, str) or len(titles) != len(points)):
+        raise ValueError(f"titles must hold one string per frame ({len(points)}), got {titles!r}")
+    if colors is not None:
+        colors = np.asarray(colors.detach().cpu() if isinstance(colors, torch.Tensor) else colors, dtype=np.float64)
+        if colors.shape != (len(points[0]),):
+            raise ValueError(f"colors must have shape (N,) = ({len(points[0])},), got {colors.shape}")
+    if mode not in ("loop", "once", "reflect"):
+        raise ValueError(f"mode must be 'loop', 'once' or 'reflect', got {mode!r}")
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
+        raise ValueError(f"interval must be a positive number of milliseconds, got {interval!r}")
+
+    figure, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    try:
+        (x_min, x_max), (y_min, y_max) = bounds
+        scatter = ax.scatter(points[0][:, 0], points[0][:, 1], s=s, alpha=alpha, linewidths=0, c=colors,
+                             cmap=cmap if colors is not None else None)
+        ax.set(xlim=(x_min, x_max), ylim=(y_min, y_max), aspect="equal")
+        title = ax.set_title(titles[0] if titles is not None else "")
+        figure.tight_layout()
+
+        def draw_frame(k):
+            scatter.set_offsets(points[k])
+            if titles is not None:
+                title.set_text(titles[k])
+            return scatter, title
+
+        animation = FuncAnimation(figure, draw_frame, frames=len(points), interval=interval, blit=False)
+        html = animation.to_jshtml(default_mode=mode)
+    finally:
+        plt.close(figure)
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    return re.sub(r'<i class="fa ([^"]*)"></i>', _animation_button_text, html)

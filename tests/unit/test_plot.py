@@ -1,6 +1,7 @@
 """dgm_utils.plot: densities, samples, image grids and training curves (drawn off screen)."""
 
 import math
+import re
 
 import matplotlib
 
@@ -226,3 +227,35 @@ def test_no_global_matplotlib_state_changes():
     assert dict(matplotlib.rcParams) == rc_before
     assert matplotlib.get_backend() == backend_before
     np.testing.assert_array_equal(matplotlib.colormaps[plot.IMAGE_CMAP].get_bad(), cmaps_before)
+
+
+def test_animate_points_embeds_every_frame_offline_and_closes_its_figure():
+    start = torch.randn(40, 2, generator=torch.Generator().manual_seed(0))
+    frames = [start * (1 + k) for k in range(4)]  # (40, 2) each: the same points spreading out
+    open_before = plt.get_fignums()
+    html = plot.animate_points(frames, BOUNDS, titles=[f"step {k}" for k in range(4)], colors=start[:, 0],
+                               figsize=(2, 2), mode="reflect")
+    assert plt.get_fignums() == open_before  # closed: no static copy is shown under the animation
+    assert html.count("data:image/png;base64,") == 4  # one embedded PNG per frame
+    assert "<script" in html and 'value="reflect"' in html
+    assert "http://" not in html and "https://" not in html  # nothing fetched from a CDN
+    assert 'class="fa' not in html and "&#9654;" in html  # icons replaced by text
+
+    # The frames differ: the PNG of a spreading cloud is not the same picture four times.
+    pngs = re.findall(r'"data:image/png;base64,(.*?)"', html, flags=re.DOTALL)
+    assert len(pngs) == 4 and len(set(pngs)) == 4
+
+
+@pytest.mark.parametrize("frames,kwargs,error,fragment", [
+    ([], {}, ValueError, "between 1 and"),
+    ([torch.zeros(5, 2)] * 61, {}, ValueError, "between 1 and 60"),
+    ([torch.zeros(5, 2), torch.zeros(6, 2)], {}, ValueError, "same N"),
+    ([torch.zeros(5, 3)], {}, ValueError, r"\(N, 2\)"),
+    (torch.zeros(2, 5, 2), {}, TypeError, "list of point sets"),
+    ([torch.zeros(5, 2)] * 2, {"titles": ["only one"]}, ValueError, "one string per frame"),
+    ([torch.zeros(5, 2)], {"colors": torch.zeros(4)}, ValueError, r"colors must have shape \(N,\)"),
+    ([torch.zeros(5, 2)], {"mode": "bounce"}, ValueError, "mode"),
+])
+def test_animate_points_bad_inputs(frames, kwargs, error, fragment):
+    with pytest.raises(error, match=fragment):
+        plot.animate_points(frames, BOUNDS, **kwargs)
