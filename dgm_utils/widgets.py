@@ -167,3 +167,153 @@ def static_panels(draw, values, *, titles=None, ncols=None, panel_size=DEFAULT_P
         ax.set_visible(False)
     figure.tight_layout()
     return figure
+
+
+# ----------------------------------------------------------------------------------------------------
+# Latent traversals (chapter 3, latent variable models): several sliders, one per latent coordinate.
+
+#: Range and step of the latent sliders: a standard normal prior puts 99.7 % of its mass in [-3, 3].
+DEFAULT_LATENT_RANGE = (-3.0, 3.0)
+DEFAULT_LATENT_STEP = 0.25
+#: Size in inches of one cell of :func:`latent_traversal_panels` (small: each cell is one decoded image).
+DEFAULT_CELL_SIZE = (0.9, 0.9)
+
+__all__ += ["latent_sliders", "latent_traversal_panels"]
+
+
+def _check_base(base):
+    """``base`` (a latent point) as a list of finite floats; accepts sequences, NumPy arrays and 1-D tensors."""
+    if hasattr(base, "tolist"):
+        base = base.tolist()
+    if isinstance(base, (str, bytes)) or not hasattr(base, "__iter__"):
+        raise TypeError(f"base must be a sequence of numbers (a latent point), got {type(base).__name__}")
+    base = list(base)
+    if not base or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in base):
+        raise ValueError(f"base must hold at least one finite number per latent coordinate, got {base!r}")
+    return [float(v) for v in base]
+
+
+def _check_labels(labels, count):
+    if labels is None:
+        return [f"z{i + 1}" for i in range(count)]
+    labels = [str(label) for label in labels]
+    if len(labels) != count:
+        raise ValueError(f"labels must have one entry per latent coordinate ({count}), got {len(labels)}")
+    return labels
+
+
+def latent_sliders(draw, base, *, labels=None, value_range=DEFAULT_LATENT_RANGE, step=DEFAULT_LATENT_STEP,
+                   panel_size=DEFAULT_PANEL_SIZE):
+    """One slider per latent coordinate; moving any of them redraws ``draw(values, ax)``.
+
+    A latent traversal: start from a latent point ``base`` (say the encoding of a test image, or the prior
+    mean 0) and move one coordinate at a time while the others stay fixed; ``draw`` decodes the point
+    and shows the result.
+
+    Args:
+        draw: callable ``draw(values: tuple of floats, ax)``, one value per slider, in the order of ``base``.
+        base: the initial latent point, a sequence of numbers (list, NumPy array, 1-D tensor).
+        labels: one label per slider; default ``z1, z2, ...``.
+        value_range: (low, high) of every slider; every entry of ``base`` must lie inside it.
+        step: the sliders' step.
+        panel_size: (width, height) in inches of the figure drawn.
+
+    Returns:
+        an ``ipywidgets.VBox`` holding a VBox of ``FloatSlider`` s above an Output area with the picture.
+    """
+    _check_draw(draw)
+    panel_size = _check_panel_size(panel_size)
+    base = _check_base(base)
+    labels = _check_labels(labels, len(base))
+    if (not isinstance(value_range, (tuple, list)) or len(value_range) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                       for v in value_range) or not value_range[0] < value_range[1]):
+        raise ValueError(f"value_range must be (low, high) with finite low < high, got {value_range!r}")
+    low, high = float(value_range[0]), float(value_range[1])
+    if (isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step)
+            or not 0 < step <= high - low):
+        raise ValueError(f"step must be a number in (0, high - low] = (0, {high - low:g}], got {step!r}")
+    outside = [v for v in base if not low <= v <= high]
+    if outside:
+        raise ValueError(f"every entry of base must lie in value_range [{low:g}, {high:g}], got {outside}")
+    import ipywidgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    sliders = [ipywidgets.FloatSlider(value=v, min=low, max=high, step=float(step), description=label,
+                                      continuous_update=False) for v, label in zip(base, labels)]
+    output = ipywidgets.Output()
+
+    def redraw(change=None):
+        figure, ax = plt.subplots(figsize=panel_size)
+        try:
+            draw(tuple(slider.value for slider in sliders), ax)
+            with output:
+                output.clear_output(wait=True)
+                display(figure)
+        finally:
+            plt.close(figure)  # shown once inside the output area, never again by the inline backend
+
+    for slider in sliders:
+        slider.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([ipywidgets.VBox(sliders), output])
+
+
+def latent_traversal_panels(draw, base, values, *, coordinates=None, labels=None, cell_size=DEFAULT_CELL_SIZE):
+    """The static counterpart of :func:`latent_sliders`: one row per coordinate, one column per value.
+
+    Cell (i, j) shows ``draw(point, ax)`` where ``point`` is ``base`` with coordinate ``coordinates[i]``
+    set to ``values[j]`` (all other coordinates stay at ``base``): reading a row from left to right is
+    moving one slider.
+
+    Args:
+        draw: callable ``draw(values: tuple of floats, ax)``, the same function the sliders use.
+        base: the latent point the traversals start from (sequence, NumPy array or 1-D tensor).
+        values: the values each traversed coordinate takes, one column each.
+        coordinates: indices of the coordinates to traverse, one row each; default all.
+        labels: one row label per traversed coordinate; default ``z<index + 1>``.
+        cell_size: (width, height) in inches of one cell.
+
+    Returns:
+        a matplotlib ``Figure`` with ``len(coordinates) x len(values)`` axes, row labels on the left and
+        the values as column titles on top.
+    """
+    import matplotlib.pyplot as plt
+
+    _check_draw(draw)
+    try:
+        cell_size = _check_panel_size(cell_size)
+    except ValueError:
+        raise ValueError(f"cell_size must be (width, height) in inches, both positive, got {cell_size!r}") from None
+    base = _check_base(base)
+    try:
+        values = _check_base(values)
+    except (TypeError, ValueError):
+        raise ValueError(f"values must be a non-empty sequence of finite numbers, got {values!r}") from None
+    if coordinates is None:
+        coordinates = list(range(len(base)))
+    if hasattr(coordinates, "tolist"):
+        coordinates = coordinates.tolist()
+    coordinates = list(coordinates)
+    if not coordinates or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < len(base)
+                                  for c in coordinates):
+        raise ValueError(f"coordinates must be a non-empty list of indices in [0, {len(base)}), got {coordinates!r}")
+    labels = [f"z{c + 1}" for c in coordinates] if labels is None else _check_labels(labels, len(coordinates))
+    nrows, ncols = len(coordinates), len(values)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(cell_size[0] * ncols, cell_size[1] * nrows), squeeze=False)
+    for row, coordinate in enumerate(coordinates):
+        for column, value in enumerate(values):
+            point = list(base)
+            point[coordinate] = value
+            ax = axes[row, column]
+            draw(tuple(point), ax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"{value:g}", fontsize=8)
+        # a text, not a ylabel: it stays visible when ``draw`` turns the axis off (as image plots do)
+        axes[row, 0].text(-0.15, 0.5, labels[row], transform=axes[row, 0].transAxes, ha="right", va="center")
+    figure.subplots_adjust(wspace=0.05, hspace=0.05)
+    return figure

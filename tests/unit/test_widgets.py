@@ -131,3 +131,85 @@ def test_static_panels_takes_titles_from_a_dict():
 def test_static_panels_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         widgets.static_panels(Recorder(), **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Latent traversals (chapter 3).
+
+
+def test_latent_sliders_redraw_with_every_coordinate():
+    draw = Recorder()
+    view = widgets.latent_sliders(draw, [0.0, 1.0, -0.5], labels=["a", "b", "c"], value_range=(-2, 2), step=0.5)
+    assert isinstance(view, ipywidgets.VBox)
+    slider_box, output = view.children
+    assert isinstance(output, ipywidgets.Output)
+    sliders = slider_box.children
+    assert [type(s) for s in sliders] == [ipywidgets.FloatSlider] * 3
+    assert [s.description for s in sliders] == ["a", "b", "c"]
+    assert (sliders[0].min, sliders[0].max, sliders[0].step) == (-2.0, 2.0, 0.5)
+    assert draw.values == [(0.0, 1.0, -0.5)]
+    sliders[1].value = -1.5
+    sliders[2].value = 2.0
+    assert draw.values == [(0.0, 1.0, -0.5), (0.0, -1.5, -0.5), (0.0, -1.5, 2.0)]
+    assert plt.get_fignums() == [], "the widget must close the figures it draws"
+
+
+def test_latent_sliders_accept_a_tensor_base_and_label_z1_z2():
+    torch = pytest.importorskip("torch")
+    draw = Recorder()
+    view = widgets.latent_sliders(draw, torch.tensor([0.25, -0.25]))
+    assert [s.description for s in view.children[0].children] == ["z1", "z2"]
+    assert draw.values == [(0.25, -0.25)]
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(base=[]), ValueError, "base"),
+    (dict(base="ab"), TypeError, "base"),
+    (dict(base=[0.0, float("nan")]), ValueError, "base"),
+    (dict(base=[0.0], labels=["a", "b"]), ValueError, "labels"),
+    (dict(base=[0.0], value_range=(1.0, -1.0)), ValueError, "value_range"),
+    (dict(base=[0.0], step=0.0), ValueError, "step"),
+    (dict(base=[5.0]), ValueError, "value_range"),
+])
+def test_latent_sliders_reject_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        widgets.latent_sliders(Recorder(), **kwargs)
+
+
+def test_latent_traversal_panels_change_one_coordinate_per_row():
+    draw = Recorder()
+    figure = widgets.latent_traversal_panels(draw, [0.0, 0.0, 7.0], [-1.0, 1.0], coordinates=[2, 0])
+    # row 0 moves coordinate 2, row 1 moves coordinate 0; the other coordinates stay at base
+    assert draw.values == [(0.0, 0.0, -1.0), (0.0, 0.0, 1.0), (-1.0, 0.0, 7.0), (1.0, 0.0, 7.0)]
+    assert len(figure.axes) == 4
+    assert [ax.get_title() for ax in figure.axes] == ["-1", "1", "", ""]
+    row_labels = [text.get_text() for ax in figure.axes for text in ax.texts]
+    assert row_labels == ["z3", "z1"]
+    width, height = figure.get_size_inches()
+    assert (width, height) == pytest.approx((2 * widgets.DEFAULT_CELL_SIZE[0], 2 * widgets.DEFAULT_CELL_SIZE[1]))
+
+
+def test_latent_traversal_panels_default_to_every_coordinate():
+    draw = Recorder()
+    figure = widgets.latent_traversal_panels(draw, [1.0, 2.0], [0.0], labels=["first", "second"])
+    assert draw.values == [(0.0, 2.0), (1.0, 0.0)]
+    assert [text.get_text() for ax in figure.axes for text in ax.texts] == ["first", "second"]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(base=[0.0], values=[]), "values"),
+    (dict(base=[0.0], values=[0.0], coordinates=[1]), "coordinates"),
+    (dict(base=[0.0], values=[0.0], coordinates=[]), "coordinates"),
+    (dict(base=[0.0, 1.0], values=[0.0], coordinates=[0], labels=["a", "b"]), "labels"),
+    (dict(base=[0.0], values=[0.0], cell_size=(0.0, 1.0)), "cell_size"),
+])
+def test_latent_traversal_panels_reject_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.latent_traversal_panels(Recorder(), **kwargs)
+
+
+def test_latent_traversal_functions_need_a_callable_draw():
+    with pytest.raises(TypeError, match="draw must be a callable"):
+        widgets.latent_sliders("no", [0.0])
+    with pytest.raises(TypeError, match="draw must be a callable"):
+        widgets.latent_traversal_panels(None, [0.0], [0.0])
