@@ -273,6 +273,29 @@ EXPECTATIONS = {
         "blocked_names": ("made_masks", "MaskedLinear", "MaskedConv2d"),
         "visible_marker": "# Tests of made_masks: the masks for given orderings and degrees (2 points).",
     },
+    "hw2_flows": {
+        "total_points": 10,
+        "answer_cells": 3,
+        "hidden_names": {"_random_coupling", "_jacobian_blocks", "_oracle_log_det", "_compose", "_check_maf_inverse",
+                         "_train_factory"},
+        "required_wrong": ("wrong_logdet_sign", "wrong_logdet_missing_scale", "wrong_mask_not_alternating",
+                           "wrong_inverse_no_shift", "wrong_maf_natural_order", "wrong_maf_single_pass",
+                           "wrong_maf_log_scale_as_scale"),
+        "blocked_names": ("AffineCoupling", "MAFLayer", "realnvp"),
+        "visible_marker": "# Tests of AffineCoupling.forward: the kept dimensions pass unchanged, the others are scaled "
+                          "and shifted (1 point).",
+    },
+    "hw3_vae": {
+        "total_points": 12,
+        "answer_cells": 5,
+        "hidden_names": {"_ppca", "_ppca_log_marginal", "_ppca_elbo", "_oracle_kl", "_oracle_categorical",
+                         "_oracle_iwae", "_oracle_negative_elbo"},
+        "required_wrong": ("wrong_kl_sign", "wrong_kl_log_var_as_variance", "wrong_elbo_missing_kl",
+                           "wrong_iwae_mean_log_weights", "wrong_reparameterize_detached", "wrong_std_exp_log_var",
+                           "wrong_iwae_no_log_k"),
+        "blocked_names": ("reparameterize", "gaussian_kl", "CategoricalDecoder", "VAE"),
+        "visible_marker": "# Tests of reparameterize: shapes and the distribution of the samples (1 point).",
+    },
 }
 
 ASSIGNMENTS = [Assignment(name) for name in assignment_names()]
