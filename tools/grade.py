@@ -48,9 +48,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if __package__:  # imported as tools.grade
+try:  # imported as tools.grade
     from .course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
-else:  # run as a script: tools/ is on sys.path
+except ImportError:  # run as a script, or loaded by path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
 
 TOOLS = Path(__file__).resolve().parent
@@ -68,7 +69,9 @@ REVIEW_PATTERNS = {
     "touches sys.modules": r"\bsys\.modules\b",
     "changes IPython's hooks or exception handling": r"set_custom_exc|events\.(un)?register|sys\.excepthook|"
                                                      r"showtraceback",
-    "rewrites code objects or builtins": r"__code__|__globals__|\bbuiltins\b|__builtins__",
+    "rewrites code objects or builtins": r"__code__|__globals__|\bbuiltins\b|__builtins__|co_consts",
+    "reads the notebook's own code (input history, linecache, inspect)": r"\bIn\[|\b_ih\b|linecache|getsource|"
+                                                                        r"\bglobals\(\)|user_ns",
     "exits the process": r"os\._exit|os\.kill|\bexit\(|sys\.exit",
     "reaches outside its folder": r"\.\./|/work/|solutions|gradebook",
 }
@@ -145,19 +148,23 @@ def _write_worker_course(work, assignment, settings):
     (work / "runtime").mkdir(parents=True)
     kernel_dir = work / "share" / "kernels" / KERNEL_NAME
     kernel_dir.mkdir(parents=True)
-    argv = [sys.executable, str(TOOLS / "sandbox_kernel.py"), "--memory-gb", str(settings["memory_gb"])]
+    argv = [sys.executable, str(TOOLS / "sandbox_kernel.py"), "--memory-gb", str(settings["memory_gb"]),
+            "--files", str(work / "files")]
     if not settings["sandbox"]:
         argv.append("--no-sandbox")
     kernelspec = {"argv": argv + ["-f", "{connection_file}"], "display_name": "Python 3 (grading sandbox)",
                   "language": "python", "interrupt_mode": "message"}
     (kernel_dir / "kernel.json").write_text(json.dumps(kernelspec, indent=1))
-    # non-notebook files the instructor ships with the assignment (data); nbgrader copies them next to the notebook
+    # Non-notebook files the instructor ships with the assignment (data): nbgrader copies them next to the notebook,
+    # and the kernel's working directory (work/files, see sandbox_kernel.py) gets them too, beside a copy of the
+    # student's own files. The notebook nbgrader runs (with the hidden tests) stays outside the kernel's view.
     source = ROOT / "solutions" / assignment
     for path in source.rglob("*"):
         if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
-            target = work / "solutions" / assignment / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            for folder in (work / "solutions" / assignment, work / "files"):
+                target = folder / path.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
     config = f'''# Written by tools/grade.py for one submission; removed after grading.
 import importlib.util
 
@@ -171,6 +178,14 @@ c.CourseDirectory.course_id = {COURSE_ID!r}
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.db_url = {"sqlite:///" + str(work / "gradebook.db")!r}
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    filters.RestoreLockedCells,
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     filters.GuardedExecute,
     "nbgrader.preprocessors.IgnorePattern",
@@ -182,6 +197,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+c.RestoreLockedCells.source_directory = {str(ROOT / "solutions" / assignment)!r}
 c.GuardedExecute.kernel_name = {KERNEL_NAME!r}
 c.GuardedExecute.timeout = {int(settings["cell_timeout"])}
 c.GuardedExecute.startup_timeout = 120
@@ -245,6 +261,7 @@ def _grade_one(student, assignment, scratch, template_db, settings, log_folder):
     submitted = work / "submitted" / student / assignment
     submitted.mkdir(parents=True)
     outcome.skipped_files = _copy_submission(ROOT / "submitted" / student / assignment, submitted)
+    _copy_submission(submitted, work / "files")
     outcome.review = review_findings(submitted)
     if outcome.skipped_files:
         outcome.review.append("symbolic links or special files left out: " + ", ".join(outcome.skipped_files))

@@ -8,8 +8,10 @@ nbclient starts it with the working directory set to the folder of the notebook 
 With bubblewrap (`bwrap`, Debian package `bubblewrap`) the kernel sees:
 - read-only: the operating system (/usr, /bin, /lib*, /sbin, /etc), the Python installation and the virtual
   environment running the grader, and the `dgm_utils` package;
-- read-write: its working directory (a scratch copy of this one submission) and the folder holding the kernel's
-  connection file and sockets (nothing else is in it);
+- read-write: its working directory, which holds a scratch copy of this one student's files (and the data files
+  the instructor ships with the assignment) but NOT the notebook nbgrader is running (that copy holds the hidden
+  tests): `--files DIR` is mounted at the working directory's path; and the folder holding the kernel's connection
+  file and sockets (nothing else is in it);
 - a private empty /tmp (HOME is /tmp/home), its own /proc and a minimal /dev;
 - no network (its own network namespace with only a loopback device), its own PID, IPC and UTS namespaces.
 Everything else of the machine (the course's solutions/, gradebook.db, other submissions, the instructor's home
@@ -48,8 +50,9 @@ def _python_roots():
     return sorted({r.resolve() for r in roots} | roots)
 
 
-def bwrap_command(kernel_command, workdir, connection_dir):
-    """The bubblewrap command line that runs `kernel_command` confined as described in the module docstring."""
+def bwrap_command(kernel_command, workdir, connection_dir, files=None):
+    """The bubblewrap command line that runs `kernel_command` confined as described in the module docstring: the
+    folder `files` (default: `workdir` itself) is mounted at `workdir`, the kernel's working directory."""
     command = ["bwrap", "--die-with-parent", "--unshare-all", "--hostname", "grading",
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
     for system in ("/usr", "/etc", "/opt"):
@@ -64,7 +67,7 @@ def bwrap_command(kernel_command, workdir, connection_dir):
         if root.exists() and not str(root).startswith(("/usr/", "/opt/")):
             command += ["--ro-bind", str(root), str(root)]
     command += ["--bind", str(connection_dir), str(connection_dir),
-                "--bind", str(workdir), str(workdir), "--chdir", str(workdir),
+                "--bind", str(files or workdir), str(workdir), "--chdir", str(workdir),
                 "--clearenv", "--setenv", "HOME", "/tmp/home", "--setenv", "MPLCONFIGDIR", "/tmp/home/matplotlib",
                 "--setenv", "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
                                                      "/bin"]),
@@ -91,6 +94,8 @@ def main(argv=None):
     parser.add_argument("-f", dest="connection_file", required=True, help="the kernel's connection file")
     parser.add_argument("--memory-gb", type=float, default=4.0, help="address-space limit of the kernel (GiB)")
     parser.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (limits only)")
+    parser.add_argument("--files", type=Path, default=None,
+                        help="folder mounted as the kernel's working directory (default: the working directory)")
     args = parser.parse_args(argv)
 
     connection_file = Path(args.connection_file).resolve()
@@ -103,7 +108,8 @@ def main(argv=None):
     if bwrap is None:
         raise SystemExit("bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or grade with "
                          "--no-sandbox")
-    command = bwrap_command(kernel_command, Path.cwd().resolve(), connection_file.parent)
+    command = bwrap_command(kernel_command, Path.cwd().resolve(), connection_file.parent,
+                            args.files.resolve() if args.files else None)
     os.execv(bwrap, command)
 
 
