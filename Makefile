@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; the machine has 2 cores.
 WORKERS ?= auto
 ASSIGNMENT ?=
+# submissions graded at once by `make grade` (default: one per CPU core)
+GRADE_WORKERS ?=
 
 .PHONY: help venv book test test-fast release grade lock clean
 
@@ -13,7 +15,8 @@ help:
 	@echo "make book        set up .venv if needed and build the book (executes every chapter) to _build/html"
 	@echo "make test        set up .venv if needed and run the whole test suite"
 	@echo "make release     regenerate assignments/ from solutions/ (nbgrader generate_assignment)"
-	@echo "make grade ASSIGNMENT=hw0_mle   autograde submitted/*/ASSIGNMENT, export grades.csv, make feedback"
+	@echo "make grade ASSIGNMENT=hw0_mle [GRADE_WORKERS=N]   autograde submitted/*/ASSIGNMENT in parallel, sandboxed;"
+	@echo "                 export grades.csv, make feedback, report failures (see README: Grading a class)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +39,7 @@ release: $(STAMP)
 	$(BIN)/python tools/release.py $(ASSIGNMENT)
 
 grade: $(STAMP)
-	$(BIN)/python tools/grade.py $(ASSIGNMENT)
+	$(BIN)/python tools/grade.py $(ASSIGNMENT) $(if $(GRADE_WORKERS),--workers $(GRADE_WORKERS))
 
 lock:
 	rm -rf /tmp/dgm-lock && $(PYTHON) -m venv /tmp/dgm-lock && /tmp/dgm-lock/bin/pip install -q -r requirements.in \
@@ -44,4 +47,5 @@ lock:
 	       /tmp/dgm-lock/bin/pip freeze | sed 's/^torch==.*/torch==2.13.0/'; } > requirements.txt
 
 clean:
-	rm -rf _build gradebook.db submitted autograded feedback .pytest_cache
+	# generated files only: the gradebook (manual grades) and submitted/ are never removed
+	rm -rf _build autograded feedback grading_logs grading_report_*.csv .pytest_cache

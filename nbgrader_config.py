@@ -18,7 +18,8 @@ c.CourseDirectory.root = ROOT
 c.CourseDirectory.course_id = "dgm"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
+# SQLite next to this file, or a shared database (PostgreSQL for several graders) named by NBGRADER_DB_URL.
+c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL") or "sqlite:///" + os.path.join(ROOT, "gradebook.db")
 
 # --- generate_assignment: solution regions and hidden tests (nbgrader's defaults, written out) -----------------
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
@@ -44,9 +45,11 @@ def _load_tool(name):
     return module
 
 
+_filters = _load_tool("feedback_filters")
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    _filters.ScrubHiddenTestText,  # drop hidden test code that a student's code printed
     "nbgrader.preprocessors.ClearHiddenTests",  # drop the hidden regions from the test cells' source
-    _load_tool("feedback_filters").HideTestFrames,  # drop the test cells' own frames from tracebacks
+    _filters.HideTestFrames,  # drop the test cells' own frames from tracebacks
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -12,7 +12,9 @@ so an assignment cannot be solved by calling into ``dgm_utils``.
 import contextlib
 import inspect
 import io
+import re
 import sys
+import types
 import warnings
 
 import torch
@@ -24,6 +26,7 @@ __all__ = [
     "assert_shape",
     "assert_tensor",
     "blocked_references",
+    "protect_grading_environment",
     "silence",
 ]
 
@@ -210,3 +213,123 @@ def silence():
         warnings.simplefilter("ignore")
         with contextlib.redirect_stderr(buffer):
             yield buffer
+
+
+# --- keeping the grading environment intact ---------------------------------------------------------------
+
+class _ReadOnlyModule(types.ModuleType):
+    """The class this module takes once ``protect_grading_environment`` ran: its attributes cannot be rebound."""
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"dgm_utils.checks is read-only while the tests run (the notebook tried to set "
+                             f"{name!r}); the tests rely on these helpers, leave them as they are.")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"dgm_utils.checks is read-only while the tests run (the notebook tried to delete "
+                             f"{name!r}).")
+
+
+# IPython's own underscore names (output history), which change every cell and are never protected.
+_IPYTHON_NAMES = re.compile(r"^_(|_|__|i+|i\d+|\d+|ih|oh|dh|exit_code)$")
+_HIDDEN_TESTS_MARKER = "### BEGIN HIDDEN TESTS"
+_GUARDED_MODULES = ("torch", "torch.nn", "torch.nn.functional", "torch.distributions", "numpy", "numpy.testing",
+                    "math", "dgm_utils", "dgm_utils.checks")
+
+
+class _GradingGuard:
+    """State of ``protect_grading_environment``: the original objects and the IPython hooks that put them back."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self.modules = {}  # module name -> (module, {attribute: object})
+        for name in _GUARDED_MODULES:
+            module = sys.modules.get(name)
+            if module is not None:
+                self.modules[name] = (module, {k: v for k, v in vars(module).items()
+                                               if not (k.startswith("__") and k.endswith("__")) and k != "_guard"})
+        self.tensor_methods = dict(vars(torch.Tensor))  # operators and methods (__eq__, allclose, item, ...)
+        self.names = {k: v for k, v in namespace.items() if k.startswith("_") and not _IPYTHON_NAMES.match(k)}
+        self._before_cell = {}
+
+    def restore(self):
+        """Put back every protected object that was rebound; return their names."""
+        restored = []
+        for name, (module, saved) in self.modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+                restored.append(f"sys.modules[{name!r}]")
+            current = vars(module)  # the module's own dict: writable even for the read-only module class
+            for key, value in saved.items():
+                if current.get(key, _MISSING) is not value:
+                    current[key] = value
+                    restored.append(f"{name}.{key}")
+        for key, value in self.tensor_methods.items():
+            if vars(torch.Tensor).get(key, _MISSING) is not value:
+                type.__setattr__(torch.Tensor, key, value)
+                restored.append(f"torch.Tensor.{key}")
+        for key in set(vars(torch.Tensor)) - set(self.tensor_methods):
+            type.__delattr__(torch.Tensor, key)
+            restored.append(f"torch.Tensor.{key} (added)")
+        for key, value in self.names.items():
+            if self.namespace.get(key, _MISSING) is not value:
+                self.namespace[key] = value
+                restored.append(key)
+        return restored
+
+    def pre_run_cell(self, info=None):
+        restored = self.restore()
+        if restored:
+            shown = ", ".join(restored[:6]) + (f" and {len(restored) - 6} more" if len(restored) > 6 else "")
+            print(f"Note: this notebook had replaced {shown}, which the tests rely on; the originals were put back "
+                  f"before this cell ran.")
+        cell = getattr(info, "raw_cell", "") or ""
+        self._before_cell = dict(self.namespace) if _HIDDEN_TESTS_MARKER in cell else None
+
+    def post_run_cell(self, result=None):
+        # names a hidden-test cell defined (its helpers) are protected from then on, like the setup cell's
+        if self._before_cell is None:
+            return
+        for key, value in self.namespace.items():
+            if (key.startswith("_") and not _IPYTHON_NAMES.match(key)
+                    and self._before_cell.get(key, _MISSING) is not value):
+                self.names[key] = value
+        self._before_cell = None
+
+
+_MISSING = object()
+_guard = None
+
+
+def protect_grading_environment(namespace):
+    """Keep what the tests rely on out of the notebook's reach; called by the read-only setup cell with ``globals()``.
+
+    From then on, before every cell runs, anything the notebook rebound is put back (and a note says so): the
+    functions of torch, torch.nn(.functional), torch.distributions, numpy, numpy.testing and math, the methods and
+    operators of ``torch.Tensor``, the ``sys.modules`` entries of these modules and of dgm_utils, the setup cell's
+    private names (``_torch``, ``_checks``, ... : every name starting with ``_`` defined so far) and the private
+    helpers that hidden-test cells define. This module itself becomes read-only. A student's code can still
+    change these *while* a test runs it, which is why the checks here use references taken at import time.
+    """
+    global _guard
+    ipython = _get_ipython()
+    if _guard is not None and ipython is not None:
+        for event, callback in (("pre_run_cell", _guard.pre_run_cell), ("post_run_cell", _guard.post_run_cell)):
+            try:
+                ipython.events.unregister(event, callback)
+            except ValueError:
+                pass
+    _guard = _GradingGuard(namespace)
+    if ipython is not None:
+        ipython.events.register("pre_run_cell", _guard.pre_run_cell)
+        ipython.events.register("post_run_cell", _guard.post_run_cell)
+    module = sys.modules[__name__]
+    if type(module) is types.ModuleType:
+        module.__class__ = _ReadOnlyModule
+
+
+def _get_ipython():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

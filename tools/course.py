@@ -8,9 +8,9 @@ from pathlib import Path
 
 # The course root: the folder holding nbgrader_config.py (this file lives in <root>/tools/).
 ROOT = Path(__file__).resolve().parent.parent
-# As set in nbgrader_config.py.
+# As set in nbgrader_config.py (NBGRADER_DB_URL names a shared database, e.g. PostgreSQL).
 COURSE_ID = "dgm"
-GRADEBOOK_URL = "sqlite:///" + str(ROOT / "gradebook.db")
+GRADEBOOK_URL = os.environ.get("NBGRADER_DB_URL") or "sqlite:///" + str(ROOT / "gradebook.db")
 
 
 def nbgrader_env():

@@ -55,3 +55,57 @@ class HideTestFrames(Preprocessor):
             else:
                 kept.append(entry)
         return kept
+
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SCRUBBED_LINE = "[a line of hidden test code was removed here]"
+MIN_SCRUBBED_LENGTH = 12  # shorter lines ("pass", "return x") are too common to be telling
+
+
+def hidden_test_lines(nb):
+    """The stripped lines of the hidden regions of the notebook's test cells (at least MIN_SCRUBBED_LENGTH long)."""
+    lines = set()
+    for cell in nb.cells:
+        if not _is_test_cell(cell):
+            continue
+        inside = False
+        for line in cell.get("source", "").split("\n"):
+            if HIDDEN_BEGIN in line:
+                inside = True
+            elif HIDDEN_END in line:
+                inside = False
+            elif inside and len(line.strip()) >= MIN_SCRUBBED_LENGTH:
+                lines.add(line.strip())
+    return lines
+
+
+class ScrubHiddenTestText(Preprocessor):
+    """Remove hidden test code that shows up in *outputs* (run before ClearHiddenTests, which drops it from the
+    sources). Student code runs in the same process as the tests, so it could print a test's source (from IPython's
+    input history, a traceback, inspect); every output line that contains a line of a hidden region is replaced."""
+
+    enabled = Bool(True, help="nbconvert preprocessors are off by default; this one always runs").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        hidden = hidden_test_lines(nb)
+        if not hidden:
+            return nb, resources
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if "text" in output:
+                    output["text"] = self._scrub(output["text"], hidden)
+                if output.get("output_type") == "error":
+                    output["evalue"] = self._scrub(output.get("evalue", ""), hidden)
+                    output["traceback"] = [self._scrub(entry, hidden) for entry in output.get("traceback", [])]
+                for key, value in list(output.get("data", {}).items()):
+                    if isinstance(value, str) and key.startswith("text/"):
+                        output["data"][key] = self._scrub(value, hidden)
+        return nb, resources
+
+    @staticmethod
+    def _scrub(text, hidden):
+        if isinstance(text, list):
+            text = "".join(text)
+        lines = text.split("\n")
+        plain = [ANSI_ESCAPE.sub("", line) for line in lines]
+        return "\n".join(SCRUBBED_LINE if any(h in p for h in hidden) else line for line, p in zip(lines, plain))

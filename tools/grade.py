@@ -1,85 +1,488 @@
-"""Autograde every submission of an assignment, export the grades and write the students' feedback.
+"""Autograde every submission of an assignment, in parallel and confined; export the grades; write the feedback.
 
-    python tools/grade.py ASSIGNMENT            (`make grade ASSIGNMENT=hw0_mle`)
+    python tools/grade.py ASSIGNMENT [--workers N] [--cell-timeout S] [--submission-timeout S] [--memory-gb G]
+                                     [--no-sandbox] [--student ID ...]
+    make grade ASSIGNMENT=hw1_autoregressive [WORKERS=N]
 
-Submissions are notebooks at submitted/<student_id>/ASSIGNMENT/<notebook>.ipynb (nbgrader's layout). Steps, all in
-the course root:
+From Python, in the course root: ``from tools.grade import grade_assignment; report = grade_assignment("hw0_mle")``.
 
-1. `nbgrader generate_assignment ASSIGNMENT --force` into a temporary folder: records the current source
-   notebooks (locked cells, hidden tests, points) in gradebook.db without touching assignments/;
-2. `nbgrader autograde ASSIGNMENT --force`: restores the locked and test cells, runs every notebook, stores the
-   scores in gradebook.db and the executed notebooks in autograded/;
-3. `nbgrader generate_feedback ASSIGNMENT --force`: HTML in feedback/<student_id>/ASSIGNMENT/, with the scores and
-   failure messages but without hidden test code (see nbgrader_config.py);
-4. `nbgrader export --to grades.csv`, and a summary table on stdout.
+Submissions are notebooks at submitted/<student_id>/ASSIGNMENT/<notebook>.ipynb (nbgrader's layout); they are read,
+never modified. Steps:
 
-Known gap: nbgrader leaves no autograded notebook (and a misleading 0) when a kernel crashes or cannot be
-interrupted; this script lists such submissions and exits with status 2.
+1. `nbgrader generate_assignment` records the source notebooks (locked cells, hidden tests, points) in the course's
+   gradebook.db and in a template gradebook in a scratch folder (assignments/ is not touched).
+2. Each submission is graded by its own `nbgrader autograde --student ID` in its own scratch course: a copy of the
+   student's files (symbolic links dropped) and a copy of the template gradebook. N submissions run at once
+   (`--workers`, default: the number of CPU cores). The notebook runs in a kernel started by
+   tools/sandbox_kernel.py: inside a bubblewrap sandbox that sees only that student's files (no solutions/, no
+   gradebook, no other student, no network), with a memory limit; see that file for exactly what is guaranteed.
+   Locked and test cells are restored from the gradebook (deleted ones put back), as nbgrader does.
+3. Limits: a cell runs at most `--cell-timeout` seconds (then it is interrupted and scores 0; a kernel that ignores
+   the interrupt is killed); a submission gets `--submission-timeout` seconds of wall-clock time in all. A kernel
+   that dies (os._exit, a crash) or is killed makes that submission *failed to grade*, with the reason in the
+   report: never a silent 0. The other submissions go on.
+4. The scores of the graded submissions are written to gradebook.db (automatic scores only: a manual score an
+   instructor gave is kept), their executed notebooks to autograded/, then `nbgrader generate_feedback` writes
+   feedback/ (scores and failure messages, no hidden test code), `nbgrader export` writes grades.csv with one more
+   column, `grading_status` ("graded", or "failed to grade: <reason>" with the scores left empty).
+5. A report: grading_report_ASSIGNMENT.csv and a table on stdout (status, score, seconds, reason, and code that
+   should be looked at by hand, e.g. rebinding torch functions). Logs of each run: grading_logs/ASSIGNMENT/.
+
+Exit status: 0 when every submission was graded, 2 when some failed to grade, 3 if files under submitted/ changed.
+For several graders at once use a PostgreSQL gradebook: see README.md ("Grading a class").
 """
 
 import argparse
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, run_nbgrader
+try:  # imported as tools.grade
+    from .course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
+except ImportError:  # run as a script, or loaded by path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
+
+TOOLS = Path(__file__).resolve().parent
+KERNEL_NAME = "dgm-sandbox"
+FAULT_MARKER = "GRADING FAULT:"  # as in autograde_filters.py
+DEFAULT_CELL_TIMEOUT = 120
+DEFAULT_SUBMISSION_TIMEOUT = 900
+DEFAULT_MEMORY_GB = 4.0
+
+# Code an instructor should look at: ways to tamper with the grading process from inside the notebook. Finding one
+# changes no score; it is listed in the report.
+REVIEW_PATTERNS = {
+    "rebinds a torch/numpy function": r"\b(torch|np|numpy)(\.\w+)+\s*=[^=]",
+    "rebinds a dgm_utils.checks helper": r"\bchecks(\.\w+)+\s*=[^=]|setattr\(\s*(dgm_utils\.)?checks\b",
+    "touches sys.modules": r"\bsys\.modules\b",
+    "changes IPython's hooks or exception handling": r"set_custom_exc|events\.(un)?register|sys\.excepthook|"
+                                                     r"showtraceback",
+    "rewrites code objects or builtins": r"__code__|__globals__|\bbuiltins\b|__builtins__|co_consts",
+    "reads the notebook's own code (input history, linecache, inspect)": r"\bIn\[|\b_ih\b|linecache|getsource|"
+                                                                        r"\bglobals\(\)|user_ns",
+    "exits the process": r"os\._exit|os\.kill|\bexit\(|sys\.exit",
+    "reaches outside its folder": r"\.\./|/work/|solutions|gradebook",
+}
 
 
-def submitted_students(assignment):
-    folder = ROOT / "submitted"
+@dataclass
+class Outcome:
+    """What grading one submission gave."""
+    student: str
+    status: str = "failed"  # "graded" or "failed"
+    reason: str = ""
+    seconds: float = 0.0
+    score: float = 0.0
+    max_score: float = 0.0
+    grades: dict = field(default_factory=dict)  # (notebook, grade id) -> auto score
+    comments: dict = field(default_factory=dict)  # (notebook, comment name) -> auto comment
+    late_penalties: dict = field(default_factory=dict)  # notebook -> penalty
+    timestamp: object = None
+    review: list = field(default_factory=list)
+    skipped_files: list = field(default_factory=list)
+
+
+# --- the class ------------------------------------------------------------------------------------------------
+
+def submitted_students(assignment, root=ROOT):
+    folder = Path(root) / "submitted"
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if (p / assignment).is_dir())
 
 
-def missing_autograded(assignment, students):
-    """Students whose submitted notebooks have no autograded counterpart (a crashed or killed kernel)."""
-    missing = []
-    for student in students:
-        for notebook in sorted((ROOT / "submitted" / student / assignment).glob("*.ipynb")):
-            if not (ROOT / "autograded" / student / assignment / notebook.name).exists():
-                missing.append(f"{student}/{assignment}/{notebook.name}")
-    return missing
+def fingerprint(folder):
+    """path -> sha256 of every file under `folder` (to prove that grading changed nothing there)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
-def print_summary(assignment, students):
+def default_workers():
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def sandbox_available():
+    """True when bubblewrap can start a confined process on this machine."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = subprocess.run(["bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                            "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+# --- one submission -----------------------------------------------------------------------------------------
+
+def _copy_submission(source, destination):
+    """Copy the student's folder without symbolic links or special files (a link could point at solutions/);
+    return the relative paths that were left out."""
+    skipped = []
+    for path in sorted(Path(source).rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            skipped.append(str(relative))
+        elif path.is_dir():
+            (destination / relative).mkdir(parents=True, exist_ok=True)
+        elif not any(parent.is_symlink() for parent in path.parents):
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination / relative)
+    return skipped
+
+
+def _write_worker_course(work, assignment, settings):
+    """The scratch course of one submission: config, kernelspec, folders (see the module docstring)."""
+    (work / "runtime").mkdir(parents=True)
+    kernel_dir = work / "share" / "kernels" / KERNEL_NAME
+    kernel_dir.mkdir(parents=True)
+    argv = [sys.executable, str(TOOLS / "sandbox_kernel.py"), "--memory-gb", str(settings["memory_gb"]),
+            "--files", str(work / "files")]
+    if not settings["sandbox"]:
+        argv.append("--no-sandbox")
+    kernelspec = {"argv": argv + ["-f", "{connection_file}"], "display_name": "Python 3 (grading sandbox)",
+                  "language": "python", "interrupt_mode": "message"}
+    (kernel_dir / "kernel.json").write_text(json.dumps(kernelspec, indent=1))
+    # Non-notebook files the instructor ships with the assignment (data): nbgrader copies them next to the notebook,
+    # and the kernel's working directory (work/files, see sandbox_kernel.py) gets them too, beside a copy of the
+    # student's own files. The notebook nbgrader runs (with the hidden tests) stays outside the kernel's view.
+    source = ROOT / "solutions" / assignment
+    for path in source.rglob("*"):
+        if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
+            for folder in (work / "solutions" / assignment, work / "files"):
+                target = folder / path.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+    config = f'''# Written by tools/grade.py for one submission; removed after grading.
+import importlib.util
+
+c = get_config()
+spec = importlib.util.spec_from_file_location("dgm_autograde_filters", {str(TOOLS / "autograde_filters.py")!r})
+filters = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(filters)
+
+c.CourseDirectory.root = {str(work)!r}
+c.CourseDirectory.course_id = {COURSE_ID!r}
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.db_url = {"sqlite:///" + str(work / "gradebook.db")!r}
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    filters.RestoreLockedCells,
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    filters.GuardedExecute,
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    filters.KeepStderrOutOfGrades,
+    filters.CapOutputs,
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.RestoreLockedCells.source_directory = {str(ROOT / "solutions" / assignment)!r}
+c.GuardedExecute.kernel_name = {KERNEL_NAME!r}
+c.GuardedExecute.timeout = {int(settings["cell_timeout"])}
+c.GuardedExecute.startup_timeout = 120
+c.GuardedExecute.interrupt_grace = {float(settings["interrupt_grace"])}
+c.KernelManager.transport = "ipc"
+c.KernelManager.connection_file = {str(work / "runtime" / "kernel.json")!r}
+'''
+    (work / "nbgrader_config.py").write_text(config)
+
+
+def _failure_reason(log_text, timed_out, limit):
+    if timed_out:
+        return f"the submission ran longer than the wall-clock limit of {limit:g} s and was stopped"
+    faults = [line.split(FAULT_MARKER, 1)[1].strip() for line in log_text.splitlines() if FAULT_MARKER in line]
+    if faults:
+        return faults[0]
+    if re.search(r"DeadKernelError|Kernel died", log_text):
+        return ("the kernel died while running the notebook (the code exited the Python process, crashed, or was "
+                "killed for using too much memory)")
+    if "Timeout waiting" in log_text or "Kernel didn't respond" in log_text:
+        return "the kernel did not start or stopped responding"
+    errors = [line.strip() for line in log_text.splitlines() if "[AutogradeApp | ERROR]" in line]
+    return "nbgrader could not grade it" + (f": {errors[-1][:300]}" if errors else "; see the log")
+
+
+def review_findings(folder):
+    """Labels of REVIEW_PATTERNS found in the code cells of the notebooks under `folder`."""
+    found = set()
+    for path in Path(folder).rglob("*.ipynb"):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            found.add("notebook is not valid JSON")
+            continue
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.get("cell_type") != "code" or meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+                continue  # locked and test cells are restored from the gradebook before running
+            source = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
+            for label, pattern in REVIEW_PATTERNS.items():
+                if re.search(pattern, source):
+                    found.add(label)
+    return sorted(found)
+
+
+def grade_one(student, assignment, scratch, template_db, settings, log_folder):
+    """Autograde one student's submission in its own scratch course; return an Outcome. Never raises: an error of
+    the grading machinery itself becomes a failed Outcome whose reason says so."""
+    try:
+        return _grade_one(student, assignment, scratch, template_db, settings, log_folder)
+    except Exception as error:  # keep the batch going; the report names the problem
+        return Outcome(student, reason=f"error in the grading tool: {type(error).__name__}: {error}")
+
+
+def _grade_one(student, assignment, scratch, template_db, settings, log_folder):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    outcome = Outcome(student)
+    start = time.perf_counter()
+    work = Path(scratch) / "work" / student
+    submitted = work / "submitted" / student / assignment
+    submitted.mkdir(parents=True)
+    outcome.skipped_files = _copy_submission(ROOT / "submitted" / student / assignment, submitted)
+    _copy_submission(submitted, work / "files")
+    outcome.review = review_findings(submitted)
+    if outcome.skipped_files:
+        outcome.review.append("symbolic links or special files left out: " + ", ".join(outcome.skipped_files))
+    _write_worker_course(work, assignment, settings)
+    shutil.copyfile(template_db, work / "gradebook.db")
+
+    env = nbgrader_env()
+    env["JUPYTER_PATH"] = str(work / "share") + os.pathsep + env.get("JUPYTER_PATH", "")
+    env["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")
+    env["JUPYTER_CONFIG_DIR"] = str(work / "jupyter_config")
+    env["OMP_NUM_THREADS"] = str(settings["threads"])
+    log_path = Path(log_folder) / f"{student}.log"
+    timed_out = False
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", student,
+                                    "--force"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            process.wait(timeout=settings["submission_timeout"])
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(process.pid, signal.SIGKILL)  # the kernel dies with it (bwrap --die-with-parent)
+            process.wait()
+    log_text = log_path.read_text(encoding="utf-8", errors="replace")
+
+    autograded = work / "autograded" / student / assignment
+    with Gradebook("sqlite:///" + str(work / "gradebook.db"), COURSE_ID) as gradebook:
+        notebooks = [notebook.name for notebook in gradebook.find_assignment(assignment).notebooks]
+        missing = [name for name in notebooks if not (autograded / f"{name}.ipynb").exists()]
+        if timed_out or missing:
+            outcome.reason = _failure_reason(log_text, timed_out, settings["submission_timeout"])
+        else:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                outcome.reason = _failure_reason(log_text, False, 0)
+            else:
+                outcome.status = "graded"
+                outcome.timestamp = submission.timestamp
+                for notebook in submission.notebooks:
+                    outcome.late_penalties[notebook.name] = notebook.late_submission_penalty
+                    for grade in notebook.grades:
+                        outcome.grades[(notebook.name, grade.name)] = grade.auto_score
+                        outcome.score += grade.auto_score or 0.0
+                        outcome.max_score += grade.max_score
+                    for comment in notebook.comments:
+                        outcome.comments[(notebook.name, comment.name)] = comment.auto_comment
+    if outcome.status == "graded":
+        destination = ROOT / "autograded" / student / assignment
+        staged = destination.with_name(destination.name + ".grading")
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(autograded, staged)
+        shutil.rmtree(destination, ignore_errors=True)
+        staged.rename(destination)
+    outcome.seconds = time.perf_counter() - start
+    shutil.rmtree(work, ignore_errors=True)
+    return outcome
+
+
+# --- the course gradebook and the report --------------------------------------------------------------------
+
+def record(outcomes, assignment):
+    """Write the automatic scores of the graded submissions into the course gradebook (manual scores are kept)."""
     from nbgrader.api import Gradebook
 
     with Gradebook(GRADEBOOK_URL, COURSE_ID) as gradebook:
-        print(f"\n{'student':32s} {'score':>7s} / max")
-        for student in students:
-            submission = gradebook.find_submission(assignment, student)
-            print(f"{student:32s} {submission.score:7.2f} / {submission.max_score:g}")
+        for outcome in outcomes:
+            if outcome.status != "graded":
+                gradebook.update_or_create_student(outcome.student)
+                continue
+            gradebook.update_or_create_student(outcome.student)
+            submission = gradebook.update_or_create_submission(assignment, outcome.student,
+                                                               timestamp=outcome.timestamp)
+            for notebook in submission.notebooks:
+                notebook.late_submission_penalty = outcome.late_penalties.get(notebook.name)
+                for grade in notebook.grades:
+                    grade.auto_score = outcome.grades.get((notebook.name, grade.name))
+                    grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+                for comment in notebook.comments:
+                    comment.auto_comment = outcome.comments.get((notebook.name, comment.name))
+            gradebook.db.commit()
+
+
+def export_grades(outcomes, assignment):
+    """grades.csv from `nbgrader export`, plus a grading_status column; the scores of a submission that failed to
+    grade in this run are left empty rather than shown as 0."""
+    path = ROOT / "grades.csv"
+    run_nbgrader("export", "--to", path)
+    by_student = {outcome.student: outcome for outcome in outcomes}
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    fields = list(rows[0].keys()) if rows else []
+    if "grading_status" not in fields:
+        fields.append("grading_status")
+    for row in rows:
+        outcome = by_student.get(row.get("student_id")) if row.get("assignment") == assignment else None
+        if outcome is None:
+            row.setdefault("grading_status", row.get("grading_status", ""))
+        elif outcome.status == "graded":
+            row["grading_status"] = "graded"
+        else:
+            row["grading_status"] = f"failed to grade: {outcome.reason}"
+            for key in ("raw_score", "score"):
+                row[key] = ""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_report(outcomes, assignment):
+    path = ROOT / f"grading_report_{assignment}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student_id", "status", "score", "max_score", "seconds", "reason", "review"])
+        for o in outcomes:
+            writer.writerow([o.student, o.status, f"{o.score:g}" if o.status == "graded" else "",
+                             f"{o.max_score:g}" if o.status == "graded" else "", f"{o.seconds:.1f}", o.reason,
+                             "; ".join(o.review)])
+    return path
+
+
+def print_summary(outcomes):
+    print(f"\n{'student':32s} {'status':8s} {'score':>7s} {'max':>5s} {'seconds':>8s}  notes")
+    for o in outcomes:
+        score = f"{o.score:7.2f} {o.max_score:5g}" if o.status == "graded" else f"{'-':>7s} {'-':>5s}"
+        notes = o.reason + (("  [review: " + "; ".join(o.review) + "]") if o.review else "")
+        print(f"{o.student:32s} {o.status:8s} {score} {o.seconds:8.1f}  {notes}")
+
+
+def _template_gradebook(assignment, scratch):
+    """A gradebook holding only the assignment's definition (made by generate_assignment in a scratch course)."""
+    template = Path(scratch) / "template"
+    template.mkdir()
+    (template / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(template)!r}\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        f"c.CourseDirectory.source_directory = {str(ROOT / 'solutions')!r}\n"
+        f"c.CourseDirectory.release_directory = {str(template / 'release')!r}\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(template / 'gradebook.db')!r}\n")
+    run_nbgrader("generate_assignment", assignment, "--force", root=template)
+    return template / "gradebook.db"
+
+
+def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DEFAULT_CELL_TIMEOUT,
+                     submission_timeout=DEFAULT_SUBMISSION_TIMEOUT, memory_gb=DEFAULT_MEMORY_GB, sandbox=None,
+                     interrupt_grace=10.0):
+    """Grade the submissions of `assignment` (all of submitted/, or `students`) as the module docstring says;
+    return the list of Outcome (one per student, in name order)."""
+    if assignment not in assignments_in_source():
+        raise SystemExit(f"no source notebooks in solutions/{assignment}/; assignments with sources: "
+                         f"{', '.join(assignments_in_source())}")
+    available = submitted_students(assignment)
+    students = sorted(students) if students else available
+    unknown = sorted(set(students) - set(available))
+    if unknown:
+        raise SystemExit(f"no submission of {assignment} for: {', '.join(unknown)} (looked in submitted/*/{assignment})")
+    if not students:
+        raise SystemExit(f"nothing to grade: no folder submitted/<student_id>/{assignment}/ in {ROOT}")
+    workers = workers or default_workers()
+    if workers < 1:
+        raise SystemExit(f"--workers must be at least 1, got {workers}")
+    if sandbox is None:
+        sandbox = sandbox_available()
+        if not sandbox:
+            print("WARNING: bubblewrap (bwrap) is not available: student code runs without the file-system and "
+                  "network sandbox (limits still apply). Install it with `apt-get install bubblewrap`.", flush=True)
+    elif sandbox and not sandbox_available():
+        raise SystemExit("the sandbox was asked for but bubblewrap (bwrap) cannot start here")
+    settings = {"cell_timeout": cell_timeout, "submission_timeout": submission_timeout, "memory_gb": memory_gb,
+                "sandbox": sandbox, "interrupt_grace": interrupt_grace,
+                "threads": max(1, default_workers() // workers)}
+
+    before = fingerprint(ROOT / "submitted")
+    log_folder = ROOT / "grading_logs" / assignment
+    log_folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dgm-release-") as release:
+        run_nbgrader("generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={release}")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="dgm-grading-") as scratch:
+        template_db = _template_gradebook(assignment, scratch)
+        print(f"grading {len(students)} submissions of {assignment} with {workers} workers "
+              f"({'sandboxed' if sandbox else 'NOT sandboxed'})", flush=True)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(lambda s: grade_one(s, assignment, scratch, template_db, settings, log_folder),
+                                     students))
+    seconds = time.perf_counter() - start
+    record(outcomes, assignment)
+    if any(o.status == "graded" for o in outcomes):
+        run_nbgrader("generate_feedback", assignment, "--force")
+    export_grades(outcomes, assignment)
+    report = write_report(outcomes, assignment)
+    print_summary(outcomes)
+    failed = [o for o in outcomes if o.status != "graded"]
+    print(f"\nautograde: {len(outcomes)} submissions in {seconds:.1f} s with {workers} workers "
+          f"({seconds / len(outcomes):.1f} s each); {len(failed)} failed to grade; report: {report.name}")
+    if fingerprint(ROOT / "submitted") != before:
+        raise SystemExit(3)
+    return outcomes
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignment", help="assignment name, e.g. hw0_mle")
+    parser.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
+    parser.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, help="seconds per cell")
+    parser.add_argument("--submission-timeout", type=float, default=DEFAULT_SUBMISSION_TIMEOUT,
+                        help="wall-clock seconds per submission")
+    parser.add_argument("--memory-gb", type=float, default=DEFAULT_MEMORY_GB, help="memory limit per submission")
+    parser.add_argument("--no-sandbox", action="store_true", help="run student code without bubblewrap")
     args = parser.parse_args(argv)
-    assignment = args.assignment
-    if assignment not in assignments_in_source():
-        raise SystemExit(f"no source notebooks in solutions/{assignment}/")
-    students = submitted_students(assignment)
-    if not students:
-        raise SystemExit(f"nothing to grade: no folder submitted/<student_id>/{assignment}/ in {ROOT}")
-
-    with tempfile.TemporaryDirectory(prefix="dgm-release-") as scratch:
-        run_nbgrader("generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={scratch}")
-    start = time.perf_counter()
-    autograde_status = run_nbgrader("autograde", assignment, "--force", check=False)
-    seconds = time.perf_counter() - start
-    run_nbgrader("generate_feedback", assignment, "--force")
-    run_nbgrader("export", "--to", ROOT / "grades.csv")
-    print_summary(assignment, students)
-    print(f"\nautograde: {len(students)} submissions in {seconds:.1f} s ({seconds / len(students):.1f} s each)")
-
-    missing = missing_autograded(assignment, students)
-    if missing:
-        print("\nWARNING: no autograded notebook for these submissions (kernel crashed, timed out or could not be "
-              "interrupted); their 0 is not a grade, look at them by hand:\n  " + "\n  ".join(missing), file=sys.stderr)
+    outcomes = grade_assignment(args.assignment, students=args.students, workers=args.workers,
+                                cell_timeout=args.cell_timeout, submission_timeout=args.submission_timeout,
+                                memory_gb=args.memory_gb, sandbox=False if args.no_sandbox else None)
+    if any(o.status != "graded" for o in outcomes):
+        print("\nWARNING: some submissions could not be graded; their score is not a grade (see the reasons above "
+              "and grading_logs/).", file=sys.stderr)
         raise SystemExit(2)
-    if autograde_status != 0:
-        raise SystemExit(f"nbgrader autograde exited with status {autograde_status}; see its log above")
 
 
 if __name__ == "__main__":

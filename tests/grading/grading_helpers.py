@@ -24,6 +24,7 @@ COURSE_FILES = ("nbgrader_config.py", "tools", "solutions")
 
 _CELL_MARKER = re.compile(r"^# %% (?:(?P<delete>delete) )?(?P<grade_id>[A-Za-z0-9_]+)\s*$", re.MULTILINE)
 _EXPECT_ZERO = re.compile(r"^expect-zero:(?P<ids>.*)$", re.MULTILINE)
+_EXPECT_FAILURE = re.compile(r"^expect-failure:(?P<reason>.*)$", re.MULTILINE)
 DELETED = object()  # marks a cell the submission deleted
 
 
@@ -177,12 +178,13 @@ class Assignment:
 
     # --- grading and results ---
 
-    def grade_course(self, course, students_notebooks):
-        """Submit every (student, notebook) pair and run tools/grade.py once; return (completed process, seconds)."""
+    def grade_course(self, course, students_notebooks, *options):
+        """Submit every (student, notebook) pair and run tools/grade.py once (with `options`); return (completed
+        process, seconds)."""
         for student, notebook in students_notebooks:
             self.submit(course, student, notebook)
         start = time.perf_counter()
-        completed = run_tool(course, "grade.py", self.name)
+        completed = run_tool(course, "grade.py", self.name, *options)
         return completed, time.perf_counter() - start
 
     def read_scores(self, course, students):
@@ -222,10 +224,14 @@ class Submission:
         markers = list(_CELL_MARKER.finditer(text))
         header = text[: markers[0].start()] if markers else text
         self.description = header.strip().strip('"').strip().split("\n")[0]
+        failure = _EXPECT_FAILURE.search(header)
+        # expected to be reported as failed to grade, with these words in the reason (no scores then)
+        self.expect_failure = failure.group("reason").strip() if failure else None
         expect = _EXPECT_ZERO.search(header)
-        if expect is None:
-            raise ValueError(f"{self.path}: the header must have a line 'expect-zero: <test grade ids or none>'")
-        ids = expect.group("ids").replace(",", " ").split()
+        if expect is None and self.expect_failure is None:
+            raise ValueError(f"{self.path}: the header must have a line 'expect-zero: <test grade ids or none>' "
+                             f"(or 'expect-failure: <words of the reason>' for a submission that cannot be graded)")
+        ids = expect.group("ids").replace(",", " ").split() if expect else ["none"]
         if ids == ["all"]:
             ids = list(assignment.points_per_test_cell())
         self.expect_zero = set() if ids == ["none"] else set(ids)
