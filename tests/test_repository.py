@@ -54,5 +54,17 @@ def test_pins_that_matter_on_this_machine():
 
 def test_generated_state_is_ignored():
     ignored = (ROOT / ".gitignore").read_text().split()
-    for name in ("_build/", ".venv/", "gradebook.db", "submitted/", "autograded/", "feedback/"):
+    for name in ("_build/", ".venv", "gradebook.db", "submitted/", "autograded/", "feedback/", "grading_logs/"):
         assert name in ignored
+
+
+def test_no_symbolic_links_are_tracked():
+    """A tracked link (say, .venv pointing at another checkout) replaces the real folder on checkout."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listing = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    links = [line.split("\t", 1)[1] for line in listing.splitlines() if line.startswith("120000 ")]
+    assert not links, f"symbolic links are tracked: {links}"
