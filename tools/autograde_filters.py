@@ -35,6 +35,11 @@ class GradingFault(DeadKernelError):
 class GuardedExecute(Execute):
     interrupt_grace = Float(10.0, help="seconds a kernel has to answer after an interrupt before it is killed").tag(
         config=True)
+    # nbgrader raises (and loses the whole notebook) when a cell's output lags 4 s behind its reply, which happens
+    # on a loaded machine with chatty code. Wait longer and never fail on it: an error still scores 0, because
+    # nbgrader adds the error of the execute reply when its output did not arrive (Execute.on_cell_executed).
+    iopub_timeout = Integer(30, help="seconds to wait for a cell's output after its reply").tag(config=True)
+    raise_on_iopub_timeout = Bool(False, help="fail the notebook when output is late").tag(config=True)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)

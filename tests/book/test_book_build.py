@@ -28,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
+BOOK = ROOT / "book"
 
 #: The build command of `make book`, without the source directory.
 BUILD_COMMAND = ["build", "--all", "-W", "-n", "--keep-going"]
@@ -106,15 +107,22 @@ def _read_notebook(path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def repository_secrets(solutions_dir=SOLUTIONS, assignments_dir=ASSIGNMENTS):
+def public_notebook(assignments_dir=ASSIGNMENTS, book_dir=BOOK):
+    """Every cell of the published sources (all release notebooks and all chapters) as one notebook: a line found
+    there is public (``_torch.manual_seed(2)`` in one assignment's visible tests is no secret of another's)."""
+    paths = sorted(assignments_dir.rglob("*.ipynb")) + sorted(book_dir.glob("*.ipynb"))
+    return {"cells": [cell for path in paths if ".ipynb_checkpoints" not in path.parts
+                      for cell in _read_notebook(path).get("cells", [])]}
+
+
+def repository_secrets(solutions_dir=SOLUTIONS, assignments_dir=ASSIGNMENTS, book_dir=BOOK):
     """{secret line: solution notebook it comes from} over every solutions/**/*.ipynb."""
     secrets = {}
+    public = public_notebook(assignments_dir, book_dir)
     for path in sorted(solutions_dir.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        release_path = assignments_dir / path.relative_to(solutions_dir)
-        release = _read_notebook(release_path) if release_path.exists() else None
-        for line in secret_lines(_read_notebook(path), release):
+        for line in secret_lines(_read_notebook(path), public):
             secrets.setdefault(line, str(path.relative_to(solutions_dir.parent)))
     return secrets
 
