@@ -63,6 +63,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="dgm-bench-grading-") as scratch:
         students = None
         for workers in args.workers:
+            (Path(scratch) / f"course-{workers}").mkdir()
             course = helpers.make_course(Path(scratch) / f"course-{workers}")
             students = build_class(course, assignment, args.submissions)
             completed = helpers.run_tool(course, "grade.py", assignment.name, "--workers", str(workers))

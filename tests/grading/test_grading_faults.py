@@ -204,3 +204,21 @@ def test_no_feedback_shows_hidden_tests(graded, assignment):
         leaked = [line for line in hidden
                   if helpers.normalize_space(line) in text and helpers.normalize_space(line) not in own]
         assert not leaked, f"{student}: hidden test code in the feedback: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == "fault_infinite_loop"], ids=lambda a: a.name)
+def test_wall_clock_limit_stops_a_submission_and_keeps_its_earlier_grade(graded, assignment):
+    # Runs last in this module: it regrades one student of the batch with a wall-clock limit shorter than the two
+    # cell timeouts its sampler hits.
+    result = graded(assignment)
+    course = result["course"]
+    earlier = assignment.read_scores(course, ["fault_infinite_loop"])
+    completed = helpers.run_tool(course, "grade.py", assignment.name, "--student", "fault_infinite_loop",
+                                 "--cell-timeout", "30", "--submission-timeout", "45")
+    assert completed.returncode == 2, completed.stdout[-3000:] + completed.stderr[-3000:]
+    row = read_csv(course / f"grading_report_{assignment.name}.csv")["fault_infinite_loop"]
+    assert row["status"] == "failed" and "wall-clock limit of 45 s" in row["reason"], row
+    assert float(row["seconds"]) < 45 + 60, "the submission was not stopped near its limit"
+    # the failed regrade changes nothing in the gradebook: the grade of the earlier run stays
+    assert assignment.read_scores(course, ["fault_infinite_loop"]) == earlier
+    assert digest(course / "submitted") == result["before"]
