@@ -30,6 +30,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
 
 test: $(STAMP)
+	@bash tools/install_sandbox.sh
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval-lax -v --durations=15
 
 test-fast: $(STAMP)
@@ -39,6 +40,7 @@ release: $(STAMP)
 	$(BIN)/python tools/release.py $(ASSIGNMENT)
 
 grade: $(STAMP)
+	@bash tools/install_sandbox.sh
 	$(BIN)/python tools/grade.py $(ASSIGNMENT) $(if $(GRADE_WORKERS),--workers $(GRADE_WORKERS))
 
 lock:
