@@ -53,10 +53,12 @@ try:  # imported as tools.grade
 except ImportError:  # run as a script, or loaded by path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
+    from autograde_filters import FAULT_MARKER
+else:
+    from .autograde_filters import FAULT_MARKER
 
 TOOLS = Path(__file__).resolve().parent
 KERNEL_NAME = "dgm-sandbox"
-FAULT_MARKER = "GRADING FAULT:"  # as in autograde_filters.py
 DEFAULT_CELL_TIMEOUT = 120
 DEFAULT_SUBMISSION_TIMEOUT = 900
 DEFAULT_MEMORY_GB = 4.0
@@ -143,6 +145,14 @@ def _copy_submission(source, destination):
     return skipped
 
 
+def _course_directory_config(root, source_directory):
+    """The CourseDirectory lines of a scratch course's nbgrader_config.py: its own root and SQLite gradebook."""
+    return (f"c.CourseDirectory.root = {str(root)!r}\n"
+            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+            f"c.CourseDirectory.source_directory = {str(source_directory)!r}\n"
+            f"c.CourseDirectory.db_url = {'sqlite:///' + str(Path(root) / 'gradebook.db')!r}\n")
+
+
 def _write_worker_course(work, assignment, settings):
     """The scratch course of one submission: config, kernelspec, folders (see the module docstring)."""
     (work / "runtime").mkdir(parents=True)
@@ -173,11 +183,7 @@ spec = importlib.util.spec_from_file_location("dgm_autograde_filters", {str(TOOL
 filters = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(filters)
 
-c.CourseDirectory.root = {str(work)!r}
-c.CourseDirectory.course_id = {COURSE_ID!r}
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.db_url = {"sqlite:///" + str(work / "gradebook.db")!r}
-c.OverwriteCells.add_missing_cells = True
+{_course_directory_config(work, "solutions")}c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
@@ -329,10 +335,9 @@ def record(outcomes, assignment):
 
     with Gradebook(GRADEBOOK_URL, COURSE_ID) as gradebook:
         for outcome in outcomes:
-            if outcome.status != "graded":
-                gradebook.update_or_create_student(outcome.student)
-                continue
             gradebook.update_or_create_student(outcome.student)
+            if outcome.status != "graded":
+                continue
             submission = gradebook.update_or_create_submission(assignment, outcome.student,
                                                                timestamp=outcome.timestamp)
             for notebook in submission.notebooks:
@@ -398,12 +403,8 @@ def _template_gradebook(assignment, scratch):
     template = Path(scratch) / "template"
     template.mkdir()
     (template / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        f"c.CourseDirectory.root = {str(template)!r}\n"
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-        f"c.CourseDirectory.source_directory = {str(ROOT / 'solutions')!r}\n"
-        f"c.CourseDirectory.release_directory = {str(template / 'release')!r}\n"
-        f"c.CourseDirectory.db_url = {'sqlite:///' + str(template / 'gradebook.db')!r}\n")
+        "c = get_config()\n" + _course_directory_config(template, ROOT / "solutions")
+        + f"c.CourseDirectory.release_directory = {str(template / 'release')!r}\n")
     run_nbgrader("generate_assignment", assignment, "--force", root=template)
     return template / "gradebook.db"
 

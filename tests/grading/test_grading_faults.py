@@ -63,6 +63,11 @@ def graded(tmp_path_factory):
     return grade
 
 
+def with_submission(name):
+    """Parametrize over the assignments whose corpus has the submission `name`."""
+    return pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == name], ids=lambda a: a.name)
+
+
 def by_case(cases):
     return pytest.mark.parametrize("assignment, submission", cases, ids=[f"{a.name}-{s.name}" for a, s in cases])
 
@@ -128,7 +133,7 @@ def _outputs(notebook_path):
             yield meta, output
 
 
-@pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == "fault_reads_solutions"], ids=lambda a: a.name)
+@with_submission("fault_reads_solutions")
 def test_student_code_finds_no_course_file(graded, assignment):
     result = graded(assignment)
     path = assignment.autograded_notebook(result["course"], "fault_reads_solutions")
@@ -136,7 +141,7 @@ def test_student_code_finds_no_course_file(graded, assignment):
     assert found and all(text.strip() == "found: []" for text in found), found
 
 
-@pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == "fault_stderr_progress"], ids=lambda a: a.name)
+@with_submission("fault_stderr_progress")
 def test_stderr_in_a_test_cell_stays_visible_but_costs_nothing(graded, assignment):
     result = graded(assignment)
     path = assignment.autograded_notebook(result["course"], "fault_stderr_progress")
@@ -147,7 +152,7 @@ def test_stderr_in_a_test_cell_stays_visible_but_costs_nothing(graded, assignmen
                 if meta.get("grade") and output.get("name") == "stderr"], "stderr left in a test cell"
 
 
-@pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == "fault_huge_output"], ids=lambda a: a.name)
+@with_submission("fault_huge_output")
 def test_huge_output_is_cut(graded, assignment):
     result = graded(assignment)
     path = assignment.autograded_notebook(result["course"], "fault_huge_output")
@@ -172,7 +177,7 @@ def test_grading_again_gives_the_same_grades(graded, assignment):
     assert digest(course / "submitted") == result["before"]
 
 
-@pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == "attack_leak_hidden_tests"], ids=lambda a: a.name)
+@with_submission("attack_leak_hidden_tests")
 def test_printed_hidden_tests_do_not_reach_the_feedback(graded, assignment):
     result = graded(assignment)
     course = result["course"]
@@ -206,7 +211,7 @@ def test_no_feedback_shows_hidden_tests(graded, assignment):
         assert not leaked, f"{student}: hidden test code in the feedback: {leaked[:3]}"
 
 
-@pytest.mark.parametrize("assignment", [a for a, s in CASES if s.name == "fault_infinite_loop"], ids=lambda a: a.name)
+@with_submission("fault_infinite_loop")
 def test_wall_clock_limit_stops_a_submission_and_keeps_its_earlier_grade(graded, assignment):
     # Runs last in this module: it regrades one student of the batch with a wall-clock limit shorter than the two
     # cell timeouts its sampler hits.
