@@ -4,20 +4,31 @@ Every family module (flows, energy models, diffusion, ...) takes its networks fr
 writing its own, so that a chapter can say "an MLP with two hidden layers of 64 units" once.
 """
 
+import contextlib
 import copy
 
 from torch import nn
 
-__all__ = ["mlp"]
+from dgm_utils._validation import check_count, check_positive_int
+
+__all__ = ["eval_mode", "mlp"]
 
 
-def _check_positive_int(value, name, *, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    lowest = 0 if allow_zero else 1
-    if value < lowest:
-        expected = "a non-negative int" if allow_zero else "a positive int"
-        raise ValueError(f"{name} must be {expected}, got {value}")
+@contextlib.contextmanager
+def eval_mode(module):
+    """Put ``module`` (an ``nn.Module``) in eval mode for the block, then restore the mode it had.
+
+        with eval_mode(model):
+            log_p = model.log_prob(x)   # dropout off, batch-norm statistics frozen
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"eval_mode takes an nn.Module, got {type(module).__name__}")
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def _make_activation(activation):
@@ -53,10 +64,10 @@ def mlp(in_features, hidden_features, out_features, num_hidden_layers=2, activat
     Returns:
         ``nn.Sequential`` of the layers.
     """
-    _check_positive_int(in_features, "in_features")
-    _check_positive_int(hidden_features, "hidden_features")
-    _check_positive_int(out_features, "out_features")
-    _check_positive_int(num_hidden_layers, "num_hidden_layers", allow_zero=True)
+    check_positive_int(in_features, "in_features")
+    check_positive_int(hidden_features, "hidden_features")
+    check_positive_int(out_features, "out_features")
+    check_count(num_hidden_layers, "num_hidden_layers")
     _make_activation(activation)  # fail early on a bad activation, even when there are no hidden layers
 
     layers = []
