@@ -31,7 +31,7 @@ from dgm_utils import data, metrics, train
 
 #: PixelCNN for the digits: small (50k parameters), real-valued intensity input, dropout against the
 #: overfitting that 1000 training images invite.
-DIGITS_MODEL = dict(image_shape=data.IMAGE_SHAPE, num_categories=data.NUM_LEVELS, hidden_channels=32,
+DIGITS_MODEL = dict(image_shape=data.IMAGE_SHAPE, num_levels=data.NUM_LEVELS, hidden_channels=32,
                     num_blocks=4, dropout=0.2)
 DIGITS_TRAINING = dict(batch_size=64, lr=3e-3, num_steps=20_000, eval_every=25, patience=12)
 

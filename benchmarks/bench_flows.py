@@ -128,8 +128,8 @@ def bench_digits(args):
         model.eval()
         torch.manual_seed(seed + 1)
         with torch.no_grad():
-            bound = -float(model.log_prob(x_test, num_samples=DIGITS_TEST_SAMPLES).double().mean())
-            weighted = -float(model.log_prob(x_test, num_samples=DIGITS_TEST_SAMPLES,
+            bound = -float(model.log_prob_bound(x_test, num_samples=DIGITS_TEST_SAMPLES).double().mean())
+            weighted = -float(model.log_prob_bound(x_test, num_samples=DIGITS_TEST_SAMPLES,
                                              importance_weighted=True).double().mean())
         rows.append(dict(dequantizer=dequantizer, model=f"RealNVP {_num_parameters(model)}", bound=bound,
                          bits=metrics.bits_per_dim(bound, num_dims), weighted=weighted,

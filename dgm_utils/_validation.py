@@ -20,6 +20,8 @@ __all__ = [
     "check_tensor",
     "check_points",
     "check_bounds",
+    "check_sizes",
+    "check_same_shape",
 ]
 
 
@@ -119,3 +121,18 @@ def check_bounds(bounds):
     if not all(math.isfinite(v) for v in (x_low, x_high, y_low, y_high)) or x_low >= x_high or y_low >= y_high:
         raise ValueError(f"bounds must be finite with min < max on both axes, got {bounds!r}")
     return (x_low, x_high), (y_low, y_high)
+
+
+def check_sizes(values, name):
+    """An int or a sequence of positive ints (layer widths, an image shape, dilations) as a tuple."""
+    values = (values,) if isinstance(values, int) else tuple(values)
+    for value in values:
+        check_positive_int(value, f"every entry of {name}")
+    return values
+
+
+def check_same_shape(a, a_name, b, b_name):
+    """``b`` must have the shape of ``a``."""
+    if a.shape != b.shape:
+        raise ValueError(f"{b_name} must have the shape of {a_name} {tuple(a.shape)}, got {tuple(b.shape)}")
+    return b

@@ -14,7 +14,8 @@ import re
 import numpy as np
 import torch
 
-from dgm_utils.metrics import _check_bounds, grid_log_prob
+from dgm_utils._validation import check_bounds
+from dgm_utils.metrics import grid_log_prob
 
 __all__ = ["plot_density", "plot_samples", "density_and_samples", "compare_densities", "image_grid",
            "training_curves", "animate_points"]
@@ -84,7 +85,7 @@ def plot_density(model_or_fn, bounds, ax=None, resolution=200, title=None):
     Returns:
         The axes (with one ``AxesImage``).
     """
-    bounds = _check_bounds(bounds)
+    bounds = check_bounds(bounds)
     density = _grid_density(model_or_fn, bounds, resolution)
     return _draw_density(_axes_or_new(ax), density, bounds, title)
 
@@ -118,7 +119,7 @@ def plot_samples(x, ax=None, bounds=None, title=None, s=2, alpha=0.5):
     ax = _axes_or_new(ax)
     ax.scatter(points[:, 0], points[:, 1], s=s, alpha=alpha, linewidths=0)
     if bounds is not None:
-        (x_min, x_max), (y_min, y_max) = _check_bounds(bounds)
+        (x_min, x_max), (y_min, y_max) = check_bounds(bounds)
         ax.set_xlim(x_min, x_max)
         ax.set_ylim(y_min, y_max)
         ax.set_aspect("equal")
@@ -133,7 +134,7 @@ def density_and_samples(model_or_fn, samples, bounds, title=None):
     Returns:
         The figure; ``title`` becomes its super-title.
     """
-    bounds = _check_bounds(bounds)
+    bounds = check_bounds(bounds)
     points = _as_numpy_points(samples, "samples")
     figure, (density_ax, samples_ax) = _pyplot().subplots(1, 2, figsize=(2 * PANEL_SIZE, PANEL_SIZE))
     plot_density(model_or_fn, bounds, ax=density_ax, title="density")
@@ -155,7 +156,7 @@ def compare_densities(true_fn, model_fn, bounds, titles=("true", "model"), sampl
     Returns:
         The figure.
     """
-    bounds = _check_bounds(bounds)
+    bounds = check_bounds(bounds)
     if isinstance(titles, str) or len(titles) < 2:
         raise ValueError(f"titles must hold at least two strings (true, model), got {titles!r}")
     points = None if samples is None else _as_numpy_points(samples, "samples")
@@ -340,7 +341,7 @@ def animate_points(frames, bounds, *, titles=None, colors=None, cmap="hsv", inte
     plt = _pyplot()
     from matplotlib.animation import FuncAnimation
 
-    bounds = _check_bounds(bounds)
+    bounds = check_bounds(bounds)
     if isinstance(frames, (torch.Tensor, np.ndarray)) or not hasattr(frames, "__len__"):
         raise TypeError(f"frames must be a list of point sets (N, 2), got {type(frames).__name__}")
     if not 1 <= len(frames) <= MAX_ANIMATION_FRAMES:

@@ -68,11 +68,11 @@ def _made_dependency(made, ordering=0, num_inputs=8):
     off at one input does not hide a connection)."""
     generator = torch.Generator().manual_seed(1)
     made = made.double()
-    dependency = torch.zeros(made.dim, made.dim, dtype=torch.float64)
+    dependency = torch.zeros(made.num_features, made.num_features, dtype=torch.float64)
     for _ in range(num_inputs):
-        inputs = torch.randn(1, made.dim * made.input_width, generator=generator, dtype=torch.float64)
+        inputs = torch.randn(1, made.num_features * made.input_width, generator=generator, dtype=torch.float64)
         jacobian = torch.autograd.functional.jacobian(lambda u: made(u, ordering), inputs)  # (1, D, P, 1, D * E)
-        jacobian = jacobian.reshape(made.dim, made.params_per_dim, made.dim, made.input_width)
+        jacobian = jacobian.reshape(made.num_features, made.params_per_dim, made.num_features, made.input_width)
         dependency = torch.maximum(dependency, jacobian.abs().amax(dim=(1, 3)))
     return dependency  # [output dimension, input dimension]
 
@@ -82,10 +82,10 @@ def _pixelcnn_dependency(model):
     model = model.double().eval()
     generator = torch.Generator().manual_seed(1)
     num_pixels = model.image_shape[0] * model.image_shape[1]
-    inputs = model.encode(torch.randint(model.num_categories, (1, *model.image_shape), generator=generator))
+    inputs = model.encode(torch.randint(model.num_levels, (1, *model.image_shape), generator=generator))
     inputs = inputs.double() + 0.1 * torch.randn(inputs.shape, generator=generator, dtype=torch.float64)
     jacobian = torch.autograd.functional.jacobian(model, inputs)  # (1, H, W, K) + (1, C, H, W)
-    jacobian = jacobian.reshape(num_pixels, model.num_categories, inputs.shape[1], num_pixels)
+    jacobian = jacobian.reshape(num_pixels, model.num_levels, inputs.shape[1], num_pixels)
     return jacobian.abs().amax(dim=(1, 2))  # (H*W, H*W): [output pixel, input pixel]
 
 
@@ -119,8 +119,8 @@ def _assert_structure(dependency, allowed, required=None, what="model"):
 
 
 def _made_allowed(made, ordering=0):
-    position = torch.empty(made.dim, dtype=torch.long)
-    position[made.orderings[ordering]] = torch.arange(made.dim)  # position of each dimension in the order
+    position = torch.empty(made.num_features, dtype=torch.long)
+    position[made.orderings[ordering]] = torch.arange(made.num_features)  # position of each dimension in the order
     return position[None, :] < position[:, None]  # [output d, input s]: s comes before d
 
 
@@ -179,7 +179,7 @@ def test_masked_linear_applies_mask():
 @pytest.mark.parametrize("output", ["bernoulli", "categorical", "gaussian_mixture"])
 @pytest.mark.parametrize("hidden_sizes", [(8,), (16, 16), (4, 30, 12)])
 def test_made_jacobian_is_strictly_triangular_in_every_ordering(output, hidden_sizes):
-    made = ar.MADE(6, hidden_sizes, output=output, num_categories=3, num_components=2, num_orderings=3,
+    made = ar.MADE(6, hidden_sizes, output=output, num_levels=3, num_components=2, num_orderings=3,
                    natural_ordering=False, seed=len(hidden_sizes))
     for ordering in range(3):
         dependency = _made_dependency(made, ordering)
@@ -207,14 +207,14 @@ def test_made_bernoulli_sums_to_one_over_all_binary_vectors(num_orderings):
     made = _sharpen(ar.MADE(10 if num_orderings == 1 else 7, (24, 24), num_orderings=num_orderings,
                             natural_ordering=False, seed=3))
     with torch.no_grad():
-        log_probs = made.log_prob(_all_configurations(made.dim, 2))
-    assert log_probs.shape == (2 ** made.dim,)
+        log_probs = made.log_prob(_all_configurations(made.num_features, 2))
+    assert log_probs.shape == (2 ** made.num_features,)
     assert abs(float(torch.logsumexp(log_probs.double(), 0))) < 1e-4
     assert float(log_probs.max() - log_probs.min()) > 1.0, "the test model should be far from uniform"
 
 
 def test_made_categorical_sums_to_one():
-    made = _sharpen(ar.MADE(3, (16,), output="categorical", num_categories=4, num_orderings=2, seed=1))
+    made = _sharpen(ar.MADE(3, (16,), output="categorical", num_levels=4, num_orderings=2, seed=1))
     with torch.no_grad():
         log_probs = made.log_prob(_all_configurations(3, 4))
     assert abs(float(torch.logsumexp(log_probs.double(), 0))) < 1e-4
@@ -259,7 +259,7 @@ def test_made_first_ordering_is_natural_and_others_random():
 
 @pytest.mark.parametrize("output", ["bernoulli", "categorical"])
 def test_made_sampling_frequencies_match_probabilities(output):
-    made = _sharpen(ar.MADE(3, (16, 16), output=output, num_categories=3, num_orderings=2, natural_ordering=False,
+    made = _sharpen(ar.MADE(3, (16, 16), output=output, num_levels=3, num_orderings=2, natural_ordering=False,
                             seed=4))
     num_values = 2 if output == "bernoulli" else 3
     configurations = _all_configurations(3, num_values)
@@ -325,7 +325,7 @@ def test_made_loss_is_mean_negative_log_prob_and_trains():
     configurations = _all_configurations(3, 3)
     true_log_probs = torch.log_softmax(2.0 * torch.randn(27, generator=generator), 0)
     data = configurations[torch.multinomial(true_log_probs.exp(), 4000, replacement=True, generator=generator)]
-    made = ar.MADE(3, (32,), output="categorical", num_categories=3, seed=0)
+    made = ar.MADE(3, (32,), output="categorical", num_levels=3, seed=0)
     assert torch.allclose(made.loss(data.float()), -made.log_prob(data).mean())
     for _ in range(200):  # plain full-batch gradient descent on the negative log-likelihood
         made.zero_grad()
@@ -339,7 +339,7 @@ def test_made_loss_is_mean_negative_log_prob_and_trains():
 
 
 def test_made_rejects_bad_input():
-    made = ar.MADE(4, (8,), output="categorical", num_categories=3)
+    made = ar.MADE(4, (8,), output="categorical", num_levels=3)
     with pytest.raises(ValueError, match=r"shape \(N, 4\)"):
         made.log_prob(torch.zeros(2, 5))
     with pytest.raises(ValueError, match="0..2"):
@@ -373,37 +373,37 @@ def test_masked_conv_kernels():
 @pytest.mark.parametrize("image_shape", [(3, 3), (4, 5)])
 def test_pixelcnn_logits_depend_exactly_on_earlier_pixels(image_shape):
     """Strictly lower triangular in raster order, and (first kernel covering the image) no blind spot."""
-    model = ar.PixelCNN(image_shape, num_categories=3, hidden_channels=8, num_blocks=2)
+    model = ar.PixelCNN(image_shape, num_levels=3, hidden_channels=8, num_blocks=2)
     num_pixels = image_shape[0] * image_shape[1]
     allowed = _raster_allowed(num_pixels)
     _assert_structure(_pixelcnn_dependency(model), allowed, required=allowed, what="PixelCNN")
 
 
 def test_pixelcnn_with_small_first_kernel_is_still_causal():
-    model = ar.PixelCNN((5, 5), num_categories=2, hidden_channels=8, num_blocks=2, first_kernel_size=3)
+    model = ar.PixelCNN((5, 5), num_levels=2, hidden_channels=8, num_blocks=2, first_kernel_size=3)
     _assert_structure(_pixelcnn_dependency(model), _raster_allowed(25), what="PixelCNN 3x3")
 
 
 def test_pixelcnn_structure_check_catches_a_type_b_first_layer():
     """Test the test: a first layer of type B lets each pixel see itself."""
-    model = ar.PixelCNN((3, 3), num_categories=2, hidden_channels=8, num_blocks=1)
+    model = ar.PixelCNN((3, 3), num_levels=2, hidden_channels=8, num_blocks=1)
     model.network[0].mask.copy_(ar.MaskedConv2d(1, 1, model.network[0].kernel_size[0], "B").mask)
     with pytest.raises(AssertionError, match="must not see"):
         _assert_structure(_pixelcnn_dependency(model), _raster_allowed(9), what="PixelCNN with B first")
 
 
-@pytest.mark.parametrize("image_shape, num_categories", [((3, 3), 2), ((2, 2), 3)])
-def test_pixelcnn_sums_to_one_over_all_images(image_shape, num_categories):
-    model = _sharpen(ar.PixelCNN(image_shape, num_categories=num_categories, hidden_channels=8, num_blocks=1),
+@pytest.mark.parametrize("image_shape, num_levels", [((3, 3), 2), ((2, 2), 3)])
+def test_pixelcnn_sums_to_one_over_all_images(image_shape, num_levels):
+    model = _sharpen(ar.PixelCNN(image_shape, num_levels=num_levels, hidden_channels=8, num_blocks=1),
                      scale=2.0)
     num_pixels = image_shape[0] * image_shape[1]
     with torch.no_grad():
-        log_probs = model.log_prob(_all_configurations(num_pixels, num_categories))
+        log_probs = model.log_prob(_all_configurations(num_pixels, num_levels))
     assert abs(float(torch.logsumexp(log_probs.double(), 0))) < 1e-4
 
 
 def test_pixelcnn_sampling_frequencies_and_passes():
-    model = _sharpen(ar.PixelCNN((2, 2), num_categories=2, hidden_channels=8, num_blocks=1), scale=2.0)
+    model = _sharpen(ar.PixelCNN((2, 2), num_levels=2, hidden_channels=8, num_blocks=1), scale=2.0)
     calls = []
     model.network.register_forward_hook(lambda module, inputs, output: calls.append(1))
     samples = model.sample(20_000, generator=torch.Generator().manual_seed(0))
@@ -415,7 +415,7 @@ def test_pixelcnn_sampling_frequencies_and_passes():
 
 
 def test_pixelcnn_accepts_flat_and_square_images_and_rejects_bad_ones():
-    model = ar.PixelCNN((3, 3), num_categories=4, hidden_channels=4, num_blocks=1)
+    model = ar.PixelCNN((3, 3), num_levels=4, hidden_channels=4, num_blocks=1)
     x = torch.randint(4, (5, 9))
     assert torch.allclose(model.log_prob(x), model.log_prob(x.view(5, 3, 3)))
     assert torch.allclose(model.loss(x.float()), -model.log_prob(x).mean())
@@ -431,8 +431,8 @@ def test_pixelcnn_accepts_flat_and_square_images_and_rejects_bad_ones():
 
 @pytest.mark.parametrize("scan_order", ["right_to_left", "bottom_up", "reversed"])
 def test_pixelcnn_scan_order_is_raster_order_of_the_flipped_image(scan_order):
-    raster = ar.PixelCNN((3, 4), num_categories=3, hidden_channels=8, num_blocks=1)
-    flipped = ar.PixelCNN((3, 4), num_categories=3, hidden_channels=8, num_blocks=1, scan_order=scan_order)
+    raster = ar.PixelCNN((3, 4), num_levels=3, hidden_channels=8, num_blocks=1)
+    flipped = ar.PixelCNN((3, 4), num_levels=3, hidden_channels=8, num_blocks=1, scan_order=scan_order)
     flipped.load_state_dict(raster.state_dict())
     x = torch.randint(3, (6, 3, 4))
     axes = {"right_to_left": (2,), "bottom_up": (1,), "reversed": (1, 2)}[scan_order]
@@ -442,7 +442,7 @@ def test_pixelcnn_scan_order_is_raster_order_of_the_flipped_image(scan_order):
 
 
 def test_ordering_ensemble_is_normalized_and_samples_exactly():
-    members = [_sharpen(ar.PixelCNN((2, 2), num_categories=3, hidden_channels=8, num_blocks=1, scan_order=order),
+    members = [_sharpen(ar.PixelCNN((2, 2), num_levels=3, hidden_channels=8, num_blocks=1, scan_order=order),
                         scale=2.0) for order in ("raster", "reversed")]
     ensemble = ar.OrderingEnsemble(members)
     configurations = _all_configurations(4, 3)
@@ -512,7 +512,7 @@ def test_sequence_sampling_frequencies(kind):
     model = _tiny_transformer(vocab_size=2, block_size=4) if kind == "transformer" else \
         ar.WaveNet(num_levels=2, channels=8, dilations=(1,))
     model = _sharpen(model, scale=2.0)
-    samples = model.sample(20_000, 4, generator=torch.Generator().manual_seed(0))
+    samples = model.sample(20_000, length=4, generator=torch.Generator().manual_seed(0))
     assert samples.shape == (20_000, 4) and samples.dtype == torch.long
     configurations = _all_configurations(4, 2)
     with torch.no_grad():
@@ -522,7 +522,7 @@ def test_sequence_sampling_frequencies(kind):
 def test_sampling_with_a_prompt_and_low_temperature():
     model = _sharpen(_tiny_transformer(vocab_size=4, block_size=6), scale=2.0)
     prompt = torch.tensor([3, 1])
-    samples = model.sample(5, 6, prompt=prompt, temperature=1e-4, generator=torch.Generator().manual_seed(0))
+    samples = model.sample(5, length=6, context=prompt, temperature=1e-4, generator=torch.Generator().manual_seed(0))
     assert (samples[:, :2] == prompt).all()
     greedy = prompt[None].clone()
     with torch.no_grad():
@@ -541,13 +541,13 @@ def test_sequence_models_reject_bad_input():
     with pytest.raises(ValueError, match=r"\(N, T\)"):
         model.log_prob(torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="length must be <= 4"):
-        model.sample(2, 5)
+        model.sample(2, length=5)
     with pytest.raises(TypeError, match="Tensor"):
         model.log_prob([[0, 1]])
     with pytest.raises(TypeError, match="prompt"):
-        model.sample(2, 3, prompt=[0, 1])
+        model.sample(2, length=3, context=[0, 1])
     with pytest.raises(ValueError, match="P <= length"):
-        model.sample(2, 2, prompt=torch.tensor([0, 1, 2]))
+        model.sample(2, length=2, context=torch.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="divisible"):
         ar.CausalTransformer(3, 4, embed_dim=10, num_heads=3)
     assert torch.allclose(model.loss(torch.ones(2, 4)), -model.log_prob(torch.ones(2, 4, dtype=torch.long)).mean())

@@ -65,7 +65,7 @@ def test_blocked_references_blocks_aliases_methods_and_restores():
     with checks.blocked_references(latent.mixture_log_prob, latent.GaussianMixture):
         with pytest.raises(checks.ReferenceBlockedError, match="mixture_log_prob.*Implement this part yourself"):
             alias(x, model.means, model.log_stds, model.logits)
-        with pytest.raises(checks.ReferenceBlockedError, match="GaussianMixture.sample"):
+        with pytest.raises(checks.ReferenceBlockedError, match=r"GaussianMixture\._?sample"):
             model.sample(2)  # decorated with torch.no_grad: the wrapped function is blocked
         with pytest.raises(AssertionError):  # nbgrader counts it as a failed test
             model.log_prob(x)

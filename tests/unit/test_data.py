@@ -39,7 +39,7 @@ def toy(request):
 
 
 def test_toy_interface_shapes_dtypes_and_reproducible_sampling(toy):
-    assert toy.dim == 2 and isinstance(toy.name, str)
+    assert toy.num_features == 2 and isinstance(toy.name, str)
     (x_low, x_high), (y_low, y_high) = toy.bounds
     assert x_low < x_high and y_low < y_high
     x = toy.sample(500, generator=_seeded(3))

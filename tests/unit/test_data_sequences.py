@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dgm_utils import data
+from dgm_utils.data import sequences
 
 PRINTABLE = set(chr(code) for code in range(32, 127)) | {"\n"}
 
@@ -23,7 +24,7 @@ def test_stdlib_text_has_the_requested_length_and_printable_ascii_only():
 
 def test_stdlib_text_is_deterministic_and_depends_on_the_seed():
     first = data.load_stdlib_text(max_chars=3000, seed=1)
-    data._stdlib_text.cache_clear()  # recompute from the files, not from the cache
+    sequences._stdlib_text.cache_clear()  # recompute from the files, not from the cache
     assert data.load_stdlib_text(max_chars=3000, seed=1) == first
     assert data.load_stdlib_text(max_chars=3000, seed=2) != first
 
@@ -48,17 +49,17 @@ def test_docstrings_are_read_without_executing_the_file(tmp_path):
         "async def later():\n"
         '    """Async function docstring."""\n',
         encoding="utf-8")
-    docstrings = data._docstrings_of_file(source)
+    docstrings = sequences._docstrings_of_file(source)
     assert docstrings == ["Module docstring.\n\n" + "Columns:\ta\tb".expandtabs(), "Class docstring.",
                           "Async function docstring."]
     assert not marker.exists()
     broken = tmp_path / "broken.py"
     broken.write_text("def oops(:\n", encoding="utf-8")
-    assert data._docstrings_of_file(broken) == []
+    assert sequences._docstrings_of_file(broken) == []
 
 
 def test_stdlib_files_exclude_test_suites():
-    files = data._stdlib_source_files()
+    files = sequences._stdlib_source_files()
     assert len(files) > 100
     assert not any(data.STDLIB_SKIPPED_FOLDERS.intersection(path.parts[-4:-1]) for path in files)
 

@@ -138,8 +138,8 @@ def test_bad_input_is_named(bad, error):
 def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="num_components"):
         GaussianMixture(0)
-    with pytest.raises(ValueError, match="dim"):
-        GaussianMixture(2, dim=0)
+    with pytest.raises(ValueError, match="num_features"):
+        GaussianMixture(2, num_features=0)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -506,7 +506,7 @@ def test_decoders_match_torch_distributions_for_batches_of_samples():
     torch.testing.assert_close(bernoulli.log_prob(x_binary, z), expected)
 
     x_levels = torch.randint(0, 17, (5, 4)).float()
-    categorical = CategoricalDecoder(_linear_net(2, 4 * 17), num_categories=17)
+    categorical = CategoricalDecoder(_linear_net(2, 4 * 17), num_levels=17)
     logits = categorical.net(z).reshape(3, 5, 4, 17)
     expected = torch.distributions.Categorical(logits=logits).log_prob(x_levels.long()).sum(-1)
     torch.testing.assert_close(categorical.log_prob(x_levels, z), expected)
@@ -522,7 +522,7 @@ def test_decoders_match_torch_distributions_for_batches_of_samples():
 
 
 def test_categorical_decoder_normalizes_over_the_levels():
-    decoder = CategoricalDecoder(_linear_net(3, 2 * 5), num_categories=5)
+    decoder = CategoricalDecoder(_linear_net(3, 2 * 5), num_levels=5)
     z = torch.randn(1, 3).expand(25, 3)
     levels = torch.cartesian_prod(torch.arange(5), torch.arange(5))  # every image of 2 pixels
     total = decoder.log_prob(levels, z).exp().sum().item()
@@ -562,7 +562,7 @@ def test_vae_interface_shapes():
     reconstruction, kl = vae.elbo_terms(x)
     assert reconstruction.shape == kl.shape == (10,) and (kl >= 0).all() and (reconstruction <= 0).all()
     assert vae.elbo(x).shape == (10,)
-    assert vae.iwae_bound(x, 3).shape == vae.log_prob(x).shape == (10,)
+    assert vae.iwae_bound(x, 3).shape == vae.log_prob_bound(x).shape == (10,)
     assert vae.decode(torch.randn(7, 4)).shape == (7, 64)
     assert vae.reconstruct(x).shape == (10, 64)
     samples = vae.sample(6, generator=torch.Generator().manual_seed(0))
@@ -635,7 +635,7 @@ def test_vae_rejects_bad_input():
         vae.elbo(torch.zeros(64))
     with pytest.raises(ValueError, match=r"\(N, 64\)"):
         vae.elbo(torch.zeros(3, 10))
-    with pytest.raises(ValueError, match="k must"):
+    with pytest.raises(ValueError, match="num_samples must"):
         vae.iwae_bound(torch.zeros(3, 64), 0)
     with pytest.raises(ValueError, match="decoder must be one of"):
         vae_for_digits(decoder="poisson")
@@ -652,7 +652,7 @@ def test_vae_rejects_bad_input():
 def test_vae_from_pluggable_parts():
     torch.manual_seed(0)
     vae = VAE(GaussianEncoder(torch.nn.Linear(6, 2 * 3)), BernoulliDecoder(torch.nn.Linear(3, 6)), latent_dim=3,
-              beta=2.0, data_dim=6)
+              beta=2.0, num_features=6)
     x = (torch.rand(9, 6) < 0.5).float()
     assert vae.elbo(x).shape == vae.iwae_bound(x, 4).shape == (9,)
     assert vae.sample(5).shape == (5, 6) and set(vae.sample(5).unique().tolist()) <= {0.0, 1.0}
