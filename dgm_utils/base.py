@@ -51,6 +51,7 @@ __all__ = [
     "BoundNotAvailable",
     "EnergyNotAvailable",
     "SamplingNotAvailable",
+    "ModelInterface",
     "GenerativeModel",
     "ExactLikelihoodModel",
     "BoundedLikelihoodModel",
@@ -90,8 +91,9 @@ class SamplingNotAvailable(MethodNotAvailable):
     """``sample`` of a model that cannot draw samples."""
 
 
-class GenerativeModel(nn.Module):
-    """Base of every reference model: the full interface, with each capability raising until a subclass has it."""
+class ModelInterface:
+    """The full interface, each capability raising its named exception until a subclass has it. Not a module:
+    :class:`GenerativeModel` adds ``nn.Module``; distributions that hold no parameters (the toys) use it directly."""
 
     likelihood = Likelihood.NONE
     #: True for models that take a ``context`` (labels, prompts, ...).
@@ -130,14 +132,17 @@ class GenerativeModel(nn.Module):
                              f"got {type(context).__name__}")
 
     def _offers(self):
-        return {
-            Likelihood.EXACT: "it has an exact log_prob(x)",
-            Likelihood.BOUND: f"it has a lower bound, log_prob_bound(x, num_samples=K) ({self.bound_name})",
-            Likelihood.UNNORMALIZED: "it has an unnormalized energy(x); normalize it (in 2-D, by quadrature) "
-                                     "for a density",
-            Likelihood.NONE: "it can only sample; compare it with data through sample metrics "
-                             "(dgm_utils.metrics.mmd2)",
-        }[self.likelihood]
+        if self.likelihood is Likelihood.EXACT:
+            return "it has an exact log_prob(x)"
+        if self.likelihood is Likelihood.BOUND:
+            return f"it has a lower bound, log_prob_bound(x, num_samples=K) ({self.bound_name})"
+        if self.likelihood is Likelihood.UNNORMALIZED:
+            return "it has an unnormalized energy(x); normalize it (in 2-D, by quadrature) for a density"
+        return "it can only sample; compare it with data through sample metrics (dgm_utils.metrics.mmd2)"
+
+
+class GenerativeModel(ModelInterface, nn.Module):
+    """Base of every reference model (an ``nn.Module``): the interface of :class:`ModelInterface`."""
 
 
 class ExactLikelihoodModel(GenerativeModel):

@@ -84,6 +84,8 @@ class _SequenceModel(ExactLikelihoodModel):
             length = self.max_length
         check_positive_int(length, "length")
         check_number(temperature, "temperature")
+        if n == 0:
+            return torch.zeros(0, length, dtype=torch.long, device=self._device())
         if self.max_length is not None and length > self.max_length:
             raise ValueError(f"length must be <= {self.max_length} (the model's block size), got {length}")
         x = torch.zeros(n, 0, dtype=torch.long, device=self._device())

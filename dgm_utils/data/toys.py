@@ -36,15 +36,10 @@ import torch
 
 from dgm_utils import distributions
 from dgm_utils._validation import check_count, check_generator, check_int, check_number, check_points
-from dgm_utils.base import Likelihood
+from dgm_utils.base import Likelihood, ModelInterface
 
 __all__ = ["ToyDistribution", "GaussianMixture2D", "ring", "grid", "Checkerboard", "Banana", "TOY_DISTRIBUTIONS",
            "make_toy"]
-
-
-def _check_no_context(toy, context):
-    if context is not None:
-        raise ValueError(f"{type(toy).__name__} is not conditional: context must be None, got {type(context).__name__}")
 
 
 _LOG_TWO_PI_E = math.log(2.0 * math.pi * math.e)
@@ -64,7 +59,7 @@ def _rounded_box(lower, upper):
     )
 
 
-class ToyDistribution:
+class ToyDistribution(ModelInterface):
     """A distribution over the plane with an exact density and an exact sampler.
 
     Attributes:
@@ -92,7 +87,7 @@ class ToyDistribution:
         Returns:
             log p(x), shape (N,), dtype of ``x``; may be ``-inf`` outside the support.
         """
-        _check_no_context(self, context)
+        self.check_context(context)
         check_points(x, "x", dim=self.num_features)
         return self._log_prob(x)
 
@@ -100,7 +95,7 @@ class ToyDistribution:
         """Draw ``num_samples`` exact samples, float32 tensor of shape (num_samples, 2)."""
         check_count(num_samples)
         check_generator(generator)
-        _check_no_context(self, context)
+        self.check_context(context)
         return self._sample(num_samples, generator).to(torch.float32)
 
     def entropy(self, num_samples=200_000, seed=0):
