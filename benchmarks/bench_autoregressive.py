@@ -130,7 +130,7 @@ def bench_text(max_time, seed):
     history, cpu_time = _fit(model, x_train, val_data=x_val, max_time=max_time, seed=seed, **TEXT_TRAINING)
     test_nll = metrics.evaluate_nll(model, x_test)
     prompt = vocabulary.encode("Return the ")
-    sample = model.sample(1, TEXT_BLOCK_SIZE, prompt=prompt, temperature=0.8,
+    sample = model.sample(1, length=TEXT_BLOCK_SIZE, context=prompt, temperature=0.8,
                           generator=torch.Generator().manual_seed(seed))
     print(f"text sample (temperature 0.8):\n{vocabulary.decode(sample[0].cpu())!r}\n")
     return [_row(f"text ({vocabulary.size} characters)", f"causal transformer {_num_parameters(model)}", test_nll,

@@ -122,7 +122,7 @@ def bench_digits(args):
         torch.manual_seed(seed)
         model = digits_flow(dequantizer)
         with torch.no_grad():  # actnorm's data-dependent initialization on 500 training images
-            model.log_prob(x_train[:500])
+            model.log_prob_bound(x_train[:500])
         load_before = _load_average()
         history, cpu_time = _fit(model, x_train, val_data=x_val, max_time=max_time, seed=seed, **DIGITS_TRAINING)
         model.eval()

@@ -2,32 +2,10 @@
 
 Toy distributions (chapter 0 onwards; ``toys.py``)
 -------------------------------------------------
-Every toy is a :class:`ToyDistribution` over the plane with an **exact** ``log_prob`` and an exact
-sampler. Knowing the true density p turns a model's negative log-likelihood into a distance: for any
-model q,
-
-    NLL(q) = E_p[-log q(x)] = H(p) + KL(p || q),      so      NLL(q) - H(p) = KL(p || q) >= 0.
-
-The entropy H(p) is the physical limit no model can beat, and the gap to it (``dgm_utils.metrics.kl_gap``)
-says how far a trained model still is from the truth, in nats. Without an exact density we could only
-compare models with each other.
-
-The toys:
-
-* :func:`ring` -- ``num_components`` equal Gaussians evenly spaced on a circle (a multimodal density
-  with holes between the modes; models that cannot put mass apart smear it over the ring).
-* :func:`grid` -- a ``size x size`` lattice of equal Gaussians (many well separated modes).
-* :class:`Checkerboard` -- the uniform distribution on the dark squares of a checkerboard: constant
-  density inside, zero outside, sharp edges. ``log_prob`` is ``-log(support area)`` on the support
-  and ``-inf`` off it, and the entropy is exactly ``log(support area)``.
-* :class:`Banana` -- a Gaussian bent by the volume-preserving bijection
-  ``x1 = z1, x2 = z2 + curvature * (z1^2 - std1^2)``; its density follows from the change of
-  variables with a unit Jacobian, and its entropy equals that of the Gaussian.
-* :class:`GaussianMixture2D` -- any diagonal Gaussian mixture in the plane (the ring and the grid
-  are instances); its density is computed by ``dgm_utils.distributions.mixture_log_prob``.
-
-``make_toy(name, **kwargs)`` builds a toy by name (``TOY_DISTRIBUTIONS`` lists them). Every toy has
-``bounds``, a box holding essentially all of its mass, used for heat maps and grid integration.
+Every toy is a :class:`ToyDistribution` over the plane with an **exact** ``log_prob`` and an exact sampler
+(ring, grid, checkerboard, banana, any 2-D Gaussian mixture), so a model's NLL minus the entropy H(p) is its
+KL divergence to the truth (``dgm_utils.metrics.kl_gap``). ``make_toy(name, **kwargs)`` builds one by name
+(``TOY_DISTRIBUTIONS`` lists them); see ``toys.py`` for each density.
 
 Digits (``digits.py``)
 ----------------------

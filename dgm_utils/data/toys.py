@@ -35,7 +35,7 @@ import math
 import torch
 
 from dgm_utils import distributions
-from dgm_utils._validation import check_count, check_generator, check_int, check_number, check_points
+from dgm_utils._validation import check_count, check_generator, check_int, check_number, check_points, check_positive_int
 from dgm_utils.base import Likelihood, ModelInterface
 
 __all__ = ["ToyDistribution", "GaussianMixture2D", "ring", "grid", "Checkerboard", "Banana", "TOY_DISTRIBUTIONS",
@@ -210,9 +210,7 @@ class GaussianMixture2D(ToyDistribution):
 
 def ring(num_components=8, radius=2.0, std=0.2):
     """Equal isotropic Gaussians centred at angles 2 pi k / num_components on a circle of ``radius``."""
-    check_count(num_components, "num_components")
-    if num_components < 1:
-        raise ValueError(f"num_components must be at least 1, got {num_components}")
+    check_positive_int(num_components, "num_components")
     check_number(radius, "radius")
     check_number(std, "std")
     angles = 2.0 * math.pi * torch.arange(num_components, dtype=torch.float64) / num_components  # (K,)
@@ -222,9 +220,7 @@ def ring(num_components=8, radius=2.0, std=0.2):
 
 def grid(size=5, spacing=1.0, std=0.15):
     """A ``size x size`` lattice of equal isotropic Gaussians, ``spacing`` apart, centred at the origin."""
-    check_count(size, "size")
-    if size < 1:
-        raise ValueError(f"size must be at least 1, got {size}")
+    check_positive_int(size, "size")
     check_number(spacing, "spacing")
     check_number(std, "std")
     ticks = spacing * (torch.arange(size, dtype=torch.float64) - (size - 1) / 2.0)  # (size,)
@@ -250,9 +246,7 @@ class Checkerboard(ToyDistribution):
     EDGE_TOLERANCE = 1e-5
 
     def __init__(self, num_squares=4, half_width=2.0):
-        check_count(num_squares, "num_squares")
-        if num_squares < 1:
-            raise ValueError(f"num_squares must be at least 1, got {num_squares}")
+        check_positive_int(num_squares, "num_squares")
         check_number(half_width, "half_width")
         self.name = "checkerboard"
         self.num_squares = num_squares
