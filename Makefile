@@ -37,11 +37,11 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) tests/unit
 
 release: $(STAMP)
-	$(BIN)/python tools/release.py $(ASSIGNMENT)
+	$(BIN)/python -m tools.release $(ASSIGNMENT)
 
 grade: $(STAMP)
 	@bash tools/install_sandbox.sh
-	$(BIN)/python tools/grade.py $(ASSIGNMENT) $(if $(GRADE_WORKERS),--workers $(GRADE_WORKERS))
+	$(BIN)/python -m tools.grade $(ASSIGNMENT) $(if $(GRADE_WORKERS),--workers $(GRADE_WORKERS))
 
 lock:
 	rm -rf /tmp/dgm-lock && $(PYTHON) -m venv /tmp/dgm-lock && /tmp/dgm-lock/bin/pip install -q -r requirements.in \

@@ -1,4 +1,4 @@
-"""Benchmark of the class grading path (tools/grade.py): parallel speed-up and overhead per submission.
+"""Benchmark of the class grading path (`python -m tools.grade`): parallel speed-up and overhead per submission.
 
     .venv/bin/python benchmarks/bench_grading.py [--assignment hw0_mle] [--submissions 20] [--workers 1 2]
 
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "grading"))
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "grading")]  # the tools package and the grading test helpers
 
 import grading_helpers as helpers  # noqa: E402
 
@@ -66,7 +66,7 @@ def main(argv=None):
             (Path(scratch) / f"course-{workers}").mkdir()
             course = helpers.make_course(Path(scratch) / f"course-{workers}")
             students = build_class(course, assignment, args.submissions)
-            completed = helpers.run_tool(course, "grade.py", assignment.name, "--workers", str(workers))
+            completed = helpers.run_tool(course, "grade", assignment.name, "--workers", str(workers))
             match = re.search(r"autograde: (\d+) submissions in ([\d.]+) s", completed.stdout)
             if match is None:
                 raise SystemExit(completed.stdout[-3000:] + completed.stderr[-3000:])

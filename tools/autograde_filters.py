@@ -25,6 +25,8 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
+from .cells import grade_id, is_graded
+
 FAULT_MARKER = "GRADING FAULT:"
 
 
@@ -74,15 +76,11 @@ class GuardedExecute(Execute):
             self.log.warning("while killing the kernel: %s", error)
 
 
-def _is_graded(cell):
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade", False))
-
-
 class KeepStderrOutOfGrades(Preprocessor):
     enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.get("cell_type") == "code" and _is_graded(cell):
+        if cell.get("cell_type") == "code" and is_graded(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
@@ -124,7 +122,7 @@ class RestoreLockedCells(Preprocessor):
         if not self.source_directory or not path.exists():
             return None
         cells = nbformat.read(str(path), as_version=4).cells
-        return [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells]
+        return [grade_id(c) for c in cells]
 
     def preprocess(self, nb, resources):
         from nbformat.v4 import new_code_cell, new_markdown_cell
@@ -138,9 +136,6 @@ class RestoreLockedCells(Preprocessor):
         order = self._source_order(resources["nbgrader"]["notebook"])
         if order is not None:
             source_cells.sort(key=lambda cell: order.index(cell[0]) if cell[0] in order else len(order))
-
-        def grade_id(cell):
-            return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
         present = {grade_id(cell): cell for cell in nb.cells if grade_id(cell)}
         order = [name for name, *_ in source_cells]

@@ -1,4 +1,8 @@
-"""Shared pieces of the instructor scripts: where the course is and how to run nbgrader on it."""
+"""The course's settings, in one place, and how to run nbgrader on the course.
+
+nbgrader_config.py (which every `nbgrader` command reads) and the instructor tools take the course id, the folder
+names and the gradebook's address from here, so that they cannot disagree.
+"""
 
 import os
 import subprocess
@@ -8,9 +12,44 @@ from pathlib import Path
 
 # The course root: the folder holding nbgrader_config.py (this file lives in <root>/tools/).
 ROOT = Path(__file__).resolve().parent.parent
-# As set in nbgrader_config.py (NBGRADER_DB_URL names a shared database, e.g. PostgreSQL).
 COURSE_ID = "dgm"
-GRADEBOOK_URL = os.environ.get("NBGRADER_DB_URL") or "sqlite:///" + str(ROOT / "gradebook.db")
+# nbgrader's folders, relative to the course root: source notebooks (solutions and hidden tests, instructor only),
+# the student versions made from them (committed), and the grading state (ignored by git).
+SOURCE_DIRECTORY = "solutions"
+RELEASE_DIRECTORY = "assignments"
+SUBMITTED_DIRECTORY = "submitted"
+AUTOGRADED_DIRECTORY = "autograded"
+FEEDBACK_DIRECTORY = "feedback"
+GRADEBOOK_FILE = "gradebook.db"
+# The environment variable naming a shared gradebook (e.g. postgresql://user:password@host/dgm) for several graders.
+DB_URL_VARIABLE = "NBGRADER_DB_URL"
+# The markers of the regions `nbgrader generate_assignment` removes (a line holding one opens or closes a region).
+BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
+BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def sqlite_url(root=ROOT):
+    """The address of the SQLite gradebook of the course at `root`."""
+    return "sqlite:///" + str(Path(root) / GRADEBOOK_FILE)
+
+
+def gradebook_url(root=ROOT):
+    """The course's gradebook: the database named by NBGRADER_DB_URL when it is set, else the SQLite file."""
+    return os.environ.get(DB_URL_VARIABLE) or sqlite_url(root)
+
+
+def course_directory(root=ROOT, *, db_url=None, **folders):
+    """nbgrader's `CourseDirectory` settings of a course at `root`: its id, folders (`folders` overrides some, e.g.
+    `source_directory=...`) and gradebook (`db_url`, default: `gradebook_url(root)`)."""
+    settings = {"root": str(root), "course_id": COURSE_ID, "source_directory": SOURCE_DIRECTORY,
+                "release_directory": RELEASE_DIRECTORY, "submitted_directory": SUBMITTED_DIRECTORY,
+                "autograded_directory": AUTOGRADED_DIRECTORY, "feedback_directory": FEEDBACK_DIRECTORY,
+                "db_url": db_url or gradebook_url(root)}
+    unknown = set(folders) - set(settings)
+    if unknown:
+        raise TypeError(f"not a CourseDirectory setting: {', '.join(sorted(unknown))}")
+    settings.update({name: str(value) for name, value in folders.items()})
+    return settings
 
 
 def nbgrader_env():
@@ -35,5 +74,15 @@ def run_nbgrader(*args, root=ROOT, check=True):
 
 
 def assignments_in_source(root=ROOT):
-    """Names of the assignments that have a source folder in solutions/."""
-    return sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    """Names of the assignments that have a source folder (solutions/<name>/ with a notebook)."""
+    return sorted(p.name for p in (Path(root) / SOURCE_DIRECTORY).iterdir()
+                  if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def check_assignments(names, root=ROOT):
+    """Stop with a message naming the known assignments when one of `names` has no source notebooks."""
+    known = assignments_in_source(root)
+    for name in names:
+        if name not in known:
+            raise SystemExit(f"no source notebooks in {SOURCE_DIRECTORY}/{name}/; assignments with sources: "
+                             f"{', '.join(known)}")

@@ -1,4 +1,4 @@
-"""A preprocessor for `nbgrader generate_feedback` that keeps hidden test code out of the feedback.
+"""Preprocessors for `nbgrader generate_feedback` that keep hidden test code out of the feedback.
 
 nbgrader builds the feedback HTML from the autograded notebook, whose test cells hold the hidden tests again.
 `ClearHiddenTests` (configured in nbgrader_config.py) removes the hidden regions from the cells' source, but an
@@ -12,16 +12,14 @@ import re
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
+from .cells import is_test_cell
+from .course import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS
+
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # How IPython names a cell in a traceback: "Cell In[12], line 3" (IPython >= 8), "Input In [12]" (7.x),
 # "<ipython-input-12-...>" (older).
 CELL_FRAME = re.compile(r"^\s*(?:Cell In\s*\[(\d+)\]|Input In\s*\[(\d+)\]|<ipython-input-(\d+)-)")
 HIDDEN_FRAME_NOTE = "(a frame in the test code of cell [{}] is not shown)"
-
-
-def _is_test_cell(cell):
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and meta.get("grade", False) and not meta.get("solution", False)
 
 
 def _frame_cell(entry):
@@ -38,7 +36,7 @@ class HideTestFrames(Preprocessor):
     enabled = Bool(True, help="nbconvert preprocessors are off by default; this one always runs").tag(config=True)
 
     def preprocess(self, nb, resources):
-        test_counts = {cell.get("execution_count") for cell in nb.cells if _is_test_cell(cell)} - {None}
+        test_counts = {cell.get("execution_count") for cell in nb.cells if is_test_cell(cell)} - {None}
         for cell in nb.cells:
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
@@ -57,7 +55,6 @@ class HideTestFrames(Preprocessor):
         return kept
 
 
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SCRUBBED_LINE = "[a line of hidden test code was removed here]"
 MIN_SCRUBBED_LENGTH = 12  # shorter lines ("pass", "return x") are too common to be telling
 
@@ -66,13 +63,13 @@ def hidden_test_lines(nb):
     """The stripped lines of the hidden regions of the notebook's test cells (at least MIN_SCRUBBED_LENGTH long)."""
     lines = set()
     for cell in nb.cells:
-        if not _is_test_cell(cell):
+        if not is_test_cell(cell):
             continue
         inside = False
         for line in cell.get("source", "").split("\n"):
-            if HIDDEN_BEGIN in line:
+            if BEGIN_HIDDEN_TESTS in line:  # nbgrader's rule: a line holding the marker opens or closes a region
                 inside = True
-            elif HIDDEN_END in line:
+            elif END_HIDDEN_TESTS in line:
                 inside = False
             elif inside and len(line.strip()) >= MIN_SCRUBBED_LENGTH:
                 lines.add(line.strip())

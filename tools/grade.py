@@ -1,8 +1,8 @@
 """Autograde every submission of an assignment, in parallel and confined; export the grades; write the feedback.
 
-    python tools/grade.py ASSIGNMENT [--workers N] [--cell-timeout S] [--submission-timeout S] [--memory-gb G]
-                                     [--no-sandbox] [--student ID ...]
-    make grade ASSIGNMENT=hw1_autoregressive [WORKERS=N]
+    python -m tools.grade ASSIGNMENT [--workers N] [--cell-timeout S] [--submission-timeout S] [--memory-gb G]
+                                     [--no-sandbox] [--student ID ...]          (from the course root)
+    make grade ASSIGNMENT=hw1_autoregressive [GRADE_WORKERS=N]
 
 From Python, in the course root: ``from tools.grade import grade_assignment; report = grade_assignment("hw0_mle")``.
 
@@ -15,7 +15,8 @@ never modified. Steps:
    student's files (symbolic links dropped) and a copy of the template gradebook. N submissions run at once
    (`--workers`, default: the number of CPU cores). The notebook runs in a kernel started by
    tools/sandbox_kernel.py: inside a bubblewrap sandbox that sees only that student's files (no solutions/, no
-   gradebook, no other student, no network), with a memory limit; see that file for exactly what is guaranteed.
+   gradebook, no tools/, no other student, no network), with a memory limit and progress bars off
+   (TQDM_DISABLE=1); see that file for exactly what is guaranteed.
    Locked and test cells are restored from the gradebook (deleted ones put back), as nbgrader does.
 3. Limits: a cell runs at most `--cell-timeout` seconds (then it is interrupted and scores 0; a kernel that ignores
    the interrupt is killed); a submission gets `--submission-timeout` seconds of wall-clock time in all. A kernel
@@ -48,16 +49,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:  # imported as tools.grade
-    from .course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
-except ImportError:  # run as a script, or loaded by path
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from course import COURSE_ID, GRADEBOOK_URL, ROOT, assignments_in_source, nbgrader_env, run_nbgrader
-    from autograde_filters import FAULT_MARKER
-else:
-    from .autograde_filters import FAULT_MARKER
+from .autograde_filters import FAULT_MARKER
+from .cells import is_test_cell, nbgrader_metadata
+from .course import (AUTOGRADED_DIRECTORY, COURSE_ID, GRADEBOOK_FILE, ROOT, SOURCE_DIRECTORY, SUBMITTED_DIRECTORY,
+                     check_assignments, course_directory, gradebook_url, nbgrader_env, run_nbgrader, sqlite_url)
 
-TOOLS = Path(__file__).resolve().parent
+# The kernel launcher, started by path (it is a standalone program that imports nothing from this package).
+SANDBOX_KERNEL = Path(__file__).resolve().with_name("sandbox_kernel.py")
 KERNEL_NAME = "dgm-sandbox"
 DEFAULT_CELL_TIMEOUT = 120
 DEFAULT_SUBMISSION_TIMEOUT = 900
@@ -99,7 +97,7 @@ class Outcome:
 # --- the class ------------------------------------------------------------------------------------------------
 
 def submitted_students(assignment, root=ROOT):
-    folder = Path(root) / "submitted"
+    folder = Path(root) / SUBMITTED_DIRECTORY
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if (p / assignment).is_dir())
@@ -145,12 +143,11 @@ def _copy_submission(source, destination):
     return skipped
 
 
-def _course_directory_config(root, source_directory):
-    """The CourseDirectory lines of a scratch course's nbgrader_config.py: its own root and SQLite gradebook."""
-    return (f"c.CourseDirectory.root = {str(root)!r}\n"
-            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-            f"c.CourseDirectory.source_directory = {str(source_directory)!r}\n"
-            f"c.CourseDirectory.db_url = {'sqlite:///' + str(Path(root) / 'gradebook.db')!r}\n")
+def _course_directory_config(root, **folders):
+    """The CourseDirectory lines of a scratch course's nbgrader_config.py: the course's settings (tools/course.py)
+    with its own root and SQLite gradebook."""
+    settings = course_directory(root, db_url=sqlite_url(root), **folders)
+    return "".join(f"c.CourseDirectory.{name} = {value!r}\n" for name, value in settings.items())
 
 
 def _write_worker_course(work, assignment, settings):
@@ -158,7 +155,7 @@ def _write_worker_course(work, assignment, settings):
     (work / "runtime").mkdir(parents=True)
     kernel_dir = work / "share" / "kernels" / KERNEL_NAME
     kernel_dir.mkdir(parents=True)
-    argv = [sys.executable, str(TOOLS / "sandbox_kernel.py"), "--memory-gb", str(settings["memory_gb"]),
+    argv = [sys.executable, str(SANDBOX_KERNEL), "--memory-gb", str(settings["memory_gb"]),
             "--files", str(work / "files")]
     if not settings["sandbox"]:
         argv.append("--no-sandbox")
@@ -168,22 +165,23 @@ def _write_worker_course(work, assignment, settings):
     # Non-notebook files the instructor ships with the assignment (data): nbgrader copies them next to the notebook,
     # and the kernel's working directory (work/files, see sandbox_kernel.py) gets them too, beside a copy of the
     # student's own files. The notebook nbgrader runs (with the hidden tests) stays outside the kernel's view.
-    source = ROOT / "solutions" / assignment
+    source = ROOT / SOURCE_DIRECTORY / assignment
     for path in source.rglob("*"):
         if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
-            for folder in (work / "solutions" / assignment, work / "files"):
+            for folder in (work / SOURCE_DIRECTORY / assignment, work / "files"):
                 target = folder / path.relative_to(source)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
+    # The preprocessors come from this course's tools package: its root goes first on the sys.path of nbgrader's
+    # process (the kernel is another process, and its sandbox does not show tools/).
     config = f'''# Written by tools/grade.py for one submission; removed after grading.
-import importlib.util
+import sys
+
+sys.path.insert(0, {str(ROOT)!r})
+from tools import autograde_filters as filters  # noqa: E402
 
 c = get_config()
-spec = importlib.util.spec_from_file_location("dgm_autograde_filters", {str(TOOLS / "autograde_filters.py")!r})
-filters = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(filters)
-
-{_course_directory_config(work, "solutions")}c.OverwriteCells.add_missing_cells = True
+{_course_directory_config(work)}c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
@@ -203,7 +201,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.RestoreLockedCells.source_directory = {str(ROOT / "solutions" / assignment)!r}
+c.RestoreLockedCells.source_directory = {str(ROOT / SOURCE_DIRECTORY / assignment)!r}
 c.GuardedExecute.kernel_name = {KERNEL_NAME!r}
 c.GuardedExecute.timeout = {int(settings["cell_timeout"])}
 c.GuardedExecute.startup_timeout = 120
@@ -212,6 +210,19 @@ c.KernelManager.transport = "ipc"
 c.KernelManager.connection_file = {str(work / "runtime" / "kernel.json")!r}
 '''
     (work / "nbgrader_config.py").write_text(config)
+
+
+def autograde_env(work, settings):
+    """The environment of the `nbgrader autograde` run of the scratch course `work`, which the kernel launcher
+    (tools/sandbox_kernel.py) inherits and passes on in part: the course's kernelspec and runtime folders, the
+    threads per submission, and tqdm switched off (a progress bar is stderr output, noise in the feedback)."""
+    env = nbgrader_env()
+    env["JUPYTER_PATH"] = str(work / "share") + os.pathsep + env.get("JUPYTER_PATH", "")
+    env["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")
+    env["JUPYTER_CONFIG_DIR"] = str(work / "jupyter_config")
+    env["OMP_NUM_THREADS"] = str(settings["threads"])
+    env["TQDM_DISABLE"] = "1"
+    return env
 
 
 def _failure_reason(log_text, timed_out, limit):
@@ -239,8 +250,7 @@ def review_findings(folder):
             found.add("notebook is not valid JSON")
             continue
         for cell in cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if cell.get("cell_type") != "code" or meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+            if cell.get("cell_type") != "code" or nbgrader_metadata(cell).get("locked") or is_test_cell(cell):
                 continue  # locked and test cells are restored from the gradebook before running
             source = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
             for label, pattern in REVIEW_PATTERNS.items():
@@ -264,21 +274,17 @@ def _grade_one(student, assignment, scratch, template_db, settings, log_folder):
     outcome = Outcome(student)
     start = time.perf_counter()
     work = Path(scratch) / "work" / student
-    submitted = work / "submitted" / student / assignment
+    submitted = work / SUBMITTED_DIRECTORY / student / assignment
     submitted.mkdir(parents=True)
-    outcome.skipped_files = _copy_submission(ROOT / "submitted" / student / assignment, submitted)
+    outcome.skipped_files = _copy_submission(ROOT / SUBMITTED_DIRECTORY / student / assignment, submitted)
     _copy_submission(submitted, work / "files")
     outcome.review = review_findings(submitted)
     if outcome.skipped_files:
         outcome.review.append("symbolic links or special files left out: " + ", ".join(outcome.skipped_files))
     _write_worker_course(work, assignment, settings)
-    shutil.copyfile(template_db, work / "gradebook.db")
+    shutil.copyfile(template_db, work / GRADEBOOK_FILE)
 
-    env = nbgrader_env()
-    env["JUPYTER_PATH"] = str(work / "share") + os.pathsep + env.get("JUPYTER_PATH", "")
-    env["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")
-    env["JUPYTER_CONFIG_DIR"] = str(work / "jupyter_config")
-    env["OMP_NUM_THREADS"] = str(settings["threads"])
+    env = autograde_env(work, settings)
     log_path = Path(log_folder) / f"{student}.log"
     timed_out = False
     with open(log_path, "w", encoding="utf-8") as log:
@@ -293,8 +299,8 @@ def _grade_one(student, assignment, scratch, template_db, settings, log_folder):
             process.wait()
     log_text = log_path.read_text(encoding="utf-8", errors="replace")
 
-    autograded = work / "autograded" / student / assignment
-    with Gradebook("sqlite:///" + str(work / "gradebook.db"), COURSE_ID) as gradebook:
+    autograded = work / AUTOGRADED_DIRECTORY / student / assignment
+    with Gradebook(sqlite_url(work), COURSE_ID) as gradebook:
         notebooks = [notebook.name for notebook in gradebook.find_assignment(assignment).notebooks]
         missing = [name for name in notebooks if not (autograded / f"{name}.ipynb").exists()]
         if timed_out or missing:
@@ -316,7 +322,7 @@ def _grade_one(student, assignment, scratch, template_db, settings, log_folder):
                     for comment in notebook.comments:
                         outcome.comments[(notebook.name, comment.name)] = comment.auto_comment
     if outcome.status == "graded":
-        destination = ROOT / "autograded" / student / assignment
+        destination = ROOT / AUTOGRADED_DIRECTORY / student / assignment
         staged = destination.with_name(destination.name + ".grading")
         shutil.rmtree(staged, ignore_errors=True)
         shutil.copytree(autograded, staged)
@@ -333,7 +339,7 @@ def record(outcomes, assignment):
     """Write the automatic scores of the graded submissions into the course gradebook (manual scores are kept)."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(GRADEBOOK_URL, COURSE_ID) as gradebook:
+    with Gradebook(gradebook_url(), COURSE_ID) as gradebook:
         for outcome in outcomes:
             gradebook.update_or_create_student(outcome.student)
             if outcome.status != "graded":
@@ -403,10 +409,10 @@ def _template_gradebook(assignment, scratch):
     template = Path(scratch) / "template"
     template.mkdir()
     (template / "nbgrader_config.py").write_text(
-        "c = get_config()\n" + _course_directory_config(template, ROOT / "solutions")
-        + f"c.CourseDirectory.release_directory = {str(template / 'release')!r}\n")
+        "c = get_config()\n" + _course_directory_config(template, source_directory=ROOT / SOURCE_DIRECTORY,
+                                                        release_directory=template / "release"))
     run_nbgrader("generate_assignment", assignment, "--force", root=template)
-    return template / "gradebook.db"
+    return template / GRADEBOOK_FILE
 
 
 def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DEFAULT_CELL_TIMEOUT,
@@ -414,16 +420,15 @@ def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DE
                      interrupt_grace=10.0):
     """Grade the submissions of `assignment` (all of submitted/, or `students`) as the module docstring says;
     return the list of Outcome (one per student, in name order)."""
-    if assignment not in assignments_in_source():
-        raise SystemExit(f"no source notebooks in solutions/{assignment}/; assignments with sources: "
-                         f"{', '.join(assignments_in_source())}")
+    check_assignments([assignment])
     available = submitted_students(assignment)
     students = sorted(students) if students else available
     unknown = sorted(set(students) - set(available))
     if unknown:
-        raise SystemExit(f"no submission of {assignment} for: {', '.join(unknown)} (looked in submitted/*/{assignment})")
+        raise SystemExit(f"no submission of {assignment} for: {', '.join(unknown)} "
+                         f"(looked in {SUBMITTED_DIRECTORY}/*/{assignment})")
     if not students:
-        raise SystemExit(f"nothing to grade: no folder submitted/<student_id>/{assignment}/ in {ROOT}")
+        raise SystemExit(f"nothing to grade: no folder {SUBMITTED_DIRECTORY}/<student_id>/{assignment}/ in {ROOT}")
     workers = workers or default_workers()
     if workers < 1:
         raise SystemExit(f"--workers must be at least 1, got {workers}")
@@ -438,7 +443,7 @@ def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DE
                 "sandbox": sandbox, "interrupt_grace": interrupt_grace,
                 "threads": max(1, default_workers() // workers)}
 
-    before = fingerprint(ROOT / "submitted")
+    before = fingerprint(ROOT / SUBMITTED_DIRECTORY)
     log_folder = ROOT / "grading_logs" / assignment
     log_folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dgm-release-") as release:
@@ -461,13 +466,13 @@ def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DE
     failed = [o for o in outcomes if o.status != "graded"]
     print(f"\nautograde: {len(outcomes)} submissions in {seconds:.1f} s with {workers} workers "
           f"({seconds / len(outcomes):.1f} s each); {len(failed)} failed to grade; report: {report.name}")
-    if fingerprint(ROOT / "submitted") != before:
+    if fingerprint(ROOT / SUBMITTED_DIRECTORY) != before:
         raise SystemExit(3)
     return outcomes
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("assignment", help="assignment name, e.g. hw0_mle")
     parser.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
     parser.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: CPU cores)")

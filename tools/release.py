@@ -1,6 +1,6 @@
 """Regenerate the student notebooks in assignments/ from the source notebooks in solutions/.
 
-    python tools/release.py [ASSIGNMENT ...]        (default: every assignment in solutions/; `make release`)
+    python -m tools.release [ASSIGNMENT ...]        (from the course root; default: every assignment; `make release`)
 
 Runs, from the course root, exactly
 
@@ -13,20 +13,18 @@ locked and checksummed) and records the assignment in gradebook.db. Commit assig
 
 import argparse
 
-from course import ROOT, assignments_in_source, run_nbgrader
+from .course import RELEASE_DIRECTORY, assignments_in_source, check_assignments, run_nbgrader
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.release", description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*", help="assignment names (folders of solutions/); default: all")
     args = parser.parse_args(argv)
     names = args.assignments or assignments_in_source()
-    known = assignments_in_source()
+    check_assignments(names)
     for name in names:
-        if name not in known:
-            raise SystemExit(f"no source notebooks in solutions/{name}/; assignments with sources: {', '.join(known)}")
         run_nbgrader("generate_assignment", name, "--force")
-        print(f"released {name} -> {(ROOT / 'assignments' / name).relative_to(ROOT)}/")
+        print(f"released {name} -> {RELEASE_DIRECTORY}/{name}/")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Start the IPython kernel that runs one student's notebook, confined and limited.
 
-    python sandbox_kernel.py [--memory-gb G] [--no-sandbox] -f CONNECTION_FILE
+    python tools/sandbox_kernel.py [--memory-gb G] [--no-sandbox] [--files DIR] -f CONNECTION_FILE
 
-This is the `argv` of the kernelspec that tools/grade.py writes for each submission (see `write_kernelspec`);
-nbclient starts it with the working directory set to the folder of the notebook being graded.
+This is the `argv` of the kernelspec that tools/grade.py writes for each submission (see `_write_worker_course`);
+nbclient starts it with the working directory set to the folder of the notebook being graded. It is started by its
+path and imports nothing from the tools package (tests import it as `tools.sandbox_kernel`).
 
 With bubblewrap (`bwrap`, Debian package `bubblewrap`) the kernel sees:
 - read-only: the operating system (/usr, /bin, /lib*, /sbin, /etc), the Python installation and the virtual
@@ -13,10 +14,12 @@ With bubblewrap (`bwrap`, Debian package `bubblewrap`) the kernel sees:
   tests): `--files DIR` is mounted at the working directory's path; and the folder holding the kernel's connection
   file and sockets (nothing else is in it);
 - a private empty /tmp (HOME is /tmp/home), its own /proc and a minimal /dev;
+- a clean environment: HOME, PATH, LANG, MPLCONFIGDIR, and from the grading process only PASSED_ENV (the thread
+  counts, nbgrader's NBGRADER_EXECUTION, TQDM_DISABLE=1, which tools/grade.py sets to keep progress bars off);
 - no network (its own network namespace with only a loopback device), its own PID, IPC and UTS namespaces.
-Everything else of the machine (the course's solutions/, gradebook.db, other submissions, the instructor's home
-folder) does not exist inside. The kernel talks to nbgrader over Unix sockets in the connection folder (ZeroMQ's
-`ipc` transport; TCP cannot cross the network namespace).
+Everything else of the machine (the course's solutions/, tools/ with its grading metadata, gradebook.db, other
+submissions, the instructor's home folder) does not exist inside. The kernel talks to nbgrader over Unix sockets in
+the connection folder (ZeroMQ's `ipc` transport; TCP cannot cross the network namespace).
 
 In every mode the kernel gets an address-space limit (`--memory-gb`, RLIMIT_AS: an allocation beyond it fails with
 MemoryError / a torch RuntimeError in that cell instead of exhausting the machine), a file-size limit, and is killed
@@ -34,6 +37,8 @@ from pathlib import Path
 
 FILE_SIZE_LIMIT = 512 << 20  # bytes one file written by the kernel may reach
 PR_SET_PDEATHSIG = 1
+# The variables of the grading process that reach the kernel inside the sandbox (every other one is cleared).
+PASSED_ENV = ("NBGRADER_EXECUTION", "TQDM_DISABLE", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")
 
 
 def _python_roots():
@@ -72,7 +77,7 @@ def bwrap_command(kernel_command, workdir, connection_dir, files=None):
                 "--setenv", "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
                                                      "/bin"]),
                 "--setenv", "LANG", "C.UTF-8"]
-    for name in ("NBGRADER_EXECUTION", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED"):
+    for name in PASSED_ENV:
         if name in os.environ:
             command += ["--setenv", name, os.environ[name]]
     return command + ["--", *kernel_command]

@@ -2,8 +2,9 @@
 nbgrader runs through the instructor tools, and the gradebook read back.
 
 Every assignment with a source notebook in solutions/ is covered: `ASSIGNMENTS` holds one `Assignment` per folder,
-and `EXPECTATIONS` says what its tests must find (points, answer cells, named bugs, blocked references). The
-submissions of an assignment live in tests/submissions/<assignment>/*.py; the format is described in the README there.
+and `tools.assignments.EXPECTATIONS` says what its tests must find (points, answer cells, named bugs, blocked
+references). The submissions of an assignment live in tests/submissions/<assignment>/*.py; the format is described in
+the README there.
 """
 
 import html
@@ -17,6 +18,10 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from tools.assignments import EXPECTATIONS
+from tools.cells import grade_id
+from tools.course import COURSE_ID, assignments_in_source
 
 REPO = Path(__file__).resolve().parents[2]
 # The course files a grading run needs (never the repository's own gradebook, submitted/, autograded/, feedback/).
@@ -42,12 +47,13 @@ def make_course(directory):
     return directory
 
 
-def run_tool(course, script, *args):
-    """Run tools/<script> of the course copy with this interpreter; return the CompletedProcess (output captured)."""
+def run_tool(course, tool, *args):
+    """Run `python -m tools.<tool> <args>` in the course copy (so its own tools package and course root are used)
+    with this interpreter; return the CompletedProcess (output captured)."""
     env = dict(os.environ)
     env.pop("NBGRADER_EXECUTION", None)
-    return subprocess.run([sys.executable, str(Path(course) / "tools" / script), *args], cwd=course, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", f"tools.{tool}", *args], cwd=course, env=env, capture_output=True,
+                          text=True)
 
 
 # --- notebooks and submissions ------------------------------------------------------------------------------
@@ -59,10 +65,6 @@ def read_notebook(path):
 def notebook_json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def _split_region(source, begin, end):
@@ -179,12 +181,12 @@ class Assignment:
     # --- grading and results ---
 
     def grade_course(self, course, students_notebooks, *options):
-        """Submit every (student, notebook) pair and run tools/grade.py once (with `options`); return (completed
-        process, seconds)."""
+        """Submit every (student, notebook) pair and run `python -m tools.grade` once (with `options`); return
+        (completed process, seconds)."""
         for student, notebook in students_notebooks:
             self.submit(course, student, notebook)
         start = time.perf_counter()
-        completed = run_tool(course, "grade.py", self.name, *options)
+        completed = run_tool(course, "grade", self.name, *options)
         return completed, time.perf_counter() - start
 
     def read_scores(self, course, students):
@@ -192,7 +194,7 @@ class Assignment:
         from nbgrader.api import Gradebook
 
         scores = {}
-        with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db"), "dgm") as gradebook:
+        with Gradebook("sqlite:///" + str(Path(course) / "gradebook.db"), COURSE_ID) as gradebook:
             for student in students:
                 notebook = gradebook.find_submission_notebook(self.notebook[:-6], self.name, student)
                 scores[student] = {grade.name: grade.score for grade in notebook.grades}
@@ -249,59 +251,8 @@ class Submission:
 
 
 def assignment_names():
-    """The assignments with a source notebook in solutions/ (as tools/course.py finds them)."""
-    return sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    """The assignments with a source notebook in solutions/ (as the tools find them)."""
+    return assignments_in_source(REPO)
 
-
-# What the tests of each assignment must find. A new assignment in solutions/ makes test_release fail until it has an
-# entry here (and answer files in tests/submissions/<name>/).
-#   total_points: the sum of the test cells' points;  answer_cells: the number of solution cells;
-#   hidden_names: private names the hidden tests define (they must not leak into the release);
-#   required_wrong: wrong_*.py files that must exist (the plausible bugs the issue names);
-#   blocked_names: reference entry points the feedback of reference_calls.py must name as blocked;
-#   visible_marker: a line of a visible test that every feedback page shows.
-EXPECTATIONS = {
-    "hw0_mle": {
-        "total_points": 10,
-        "answer_cells": 3,
-        "hidden_names": {"_oracle_log_prob", "_fit_on_toy", "_FIT_TRUE"},
-        "required_wrong": ("wrong_naive_logsumexp", "wrong_log_variance", "wrong_ignores_weights", "wrong_detached_fit",
-                           "wrong_logsumexp_axis", "wrong_label_off_by_one"),
-        "blocked_names": ("mixture_log_prob", "mixture_sample", "GaussianMixture"),
-        "visible_marker": "# Tests of mixture_log_prob: values and gradients (2 points).",
-    },
-    "hw1_autoregressive": {
-        "total_points": 12,
-        "answer_cells": 5,
-        "hidden_names": {"_oracle_masks", "_oracle_log_likelihood", "_input_degrees", "_dependence_map"},
-        "required_wrong": ("wrong_mask_strict_hidden", "wrong_output_mask_not_strict", "wrong_first_layer_type_b",
-                           "wrong_sampler_natural_order", "wrong_sampler_off_by_one", "wrong_no_one_minus_p"),
-        "blocked_names": ("made_masks", "MaskedLinear", "MaskedConv2d"),
-        "visible_marker": "# Tests of made_masks: the masks for given orderings and degrees (2 points).",
-    },
-    "hw2_flows": {
-        "total_points": 10,
-        "answer_cells": 3,
-        "hidden_names": {"_random_coupling", "_jacobian_blocks", "_oracle_log_det", "_compose", "_check_maf_inverse",
-                         "_train_factory"},
-        "required_wrong": ("wrong_logdet_sign", "wrong_logdet_missing_scale", "wrong_mask_not_alternating",
-                           "wrong_inverse_no_shift", "wrong_maf_natural_order", "wrong_maf_single_pass",
-                           "wrong_maf_log_scale_as_scale"),
-        "blocked_names": ("AffineCoupling", "MAFLayer", "realnvp"),
-        "visible_marker": "# Tests of AffineCoupling.forward: the kept dimensions pass unchanged, the others are scaled "
-                          "and shifted (1 point).",
-    },
-    "hw3_vae": {
-        "total_points": 12,
-        "answer_cells": 5,
-        "hidden_names": {"_ppca", "_ppca_log_marginal", "_ppca_elbo", "_oracle_kl", "_oracle_categorical",
-                         "_oracle_iwae", "_oracle_negative_elbo"},
-        "required_wrong": ("wrong_kl_sign", "wrong_kl_log_var_as_variance", "wrong_elbo_missing_kl",
-                           "wrong_iwae_mean_log_weights", "wrong_reparameterize_detached", "wrong_std_exp_log_var",
-                           "wrong_iwae_no_log_k"),
-        "blocked_names": ("reparameterize", "gaussian_kl", "CategoricalDecoder", "VAE"),
-        "visible_marker": "# Tests of reparameterize: shapes and the distribution of the samples (1 point).",
-    },
-}
 
 ASSIGNMENTS = [Assignment(name) for name in assignment_names()]

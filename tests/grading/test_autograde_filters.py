@@ -2,23 +2,17 @@
 the feedback scrubber of tools/feedback_filters.py, the kernel sandbox of tools/sandbox_kernel.py, and the review
 patterns. The whole path, with real submissions, is tested in test_grading_faults.py."""
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 
 import grading_helpers as helpers
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f"tool_{name}", helpers.REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tools import autograde_filters, feedback_filters, grade, sandbox_kernel
 
 
 def cell(source, grade_id=None, *, grade=False, solution=False, locked=False, outputs=()):
@@ -36,12 +30,11 @@ def stream(name, text):
 
 
 def test_stderr_of_test_cells_becomes_marked_stdout_and_other_cells_keep_it():
-    filters = load_tool("autograde_filters")
     notebook = nbformat.v4.new_notebook(cells=[
         cell("f()", "test", grade=True, locked=True, outputs=[stream("stderr", "50%|###  |\nwarning\n")]),
         cell("g()", "answer", solution=True, outputs=[stream("stderr", "kept\n")]),
     ])
-    notebook, _ = filters.KeepStderrOutOfGrades().preprocess(notebook, {})
+    notebook, _ = autograde_filters.KeepStderrOutOfGrades().preprocess(notebook, {})
     test_output, answer_output = notebook.cells[0].outputs[0], notebook.cells[1].outputs[0]
     assert test_output["name"] == "stdout" and test_output["text"] == "[stderr] 50%|###  |\n[stderr] warning\n"
     assert answer_output["name"] == "stderr"
@@ -53,17 +46,15 @@ def test_stderr_of_test_cells_becomes_marked_stdout_and_other_cells_keep_it():
 
 
 def test_long_outputs_are_cut_per_cell():
-    filters = load_tool("autograde_filters")
     notebook = nbformat.v4.new_notebook(cells=[cell("print()", outputs=[stream("stdout", "x" * 50_000),
                                                                        stream("stdout", "y" * 10)])])
-    notebook, _ = filters.CapOutputs(max_characters=1000).preprocess(notebook, {})
+    notebook, _ = autograde_filters.CapOutputs(max_characters=1000).preprocess(notebook, {})
     texts = [o["text"] for o in notebook.cells[0].outputs]
     assert texts[0].startswith("x" * 1000) and "49000 more characters" in texts[0] and len(texts[0]) < 1100
     assert "y" not in texts[1]  # the cell's budget was used up
 
 
 def test_output_lines_with_hidden_test_code_are_scrubbed():
-    filters = load_tool("feedback_filters")
     test_source = ("# visible part\nassert f(1) == 2\n### BEGIN HIDDEN TESTS\n_secret_oracle_value = compute(41)\n"
                    "x = 1\n### END HIDDEN TESTS")
     notebook = nbformat.v4.new_notebook(cells=[
@@ -72,19 +63,19 @@ def test_output_lines_with_hidden_test_code_are_scrubbed():
             nbformat.v4.new_output("error", ename="E", evalue="saw _secret_oracle_value = compute(41)",
                                    traceback=["line\n\x1b[31m_secret_oracle_value = compute(41)\x1b[0m"])]),
     ])
-    notebook, _ = filters.ScrubHiddenTestText().preprocess(notebook, {})
+    notebook, _ = feedback_filters.ScrubHiddenTestText().preprocess(notebook, {})
     outputs = json.dumps([c.outputs for c in notebook.cells])  # the sources are ClearHiddenTests' business
-    assert "_secret_oracle_value" not in outputs and filters.SCRUBBED_LINE in outputs
+    assert "_secret_oracle_value" not in outputs and feedback_filters.SCRUBBED_LINE in outputs
     assert notebook.cells[0].outputs[0]["text"].startswith("ok\n")
-    assert "x = 1" not in filters.hidden_test_lines(notebook)  # too short to be telling
-    assert "assert f(1) == 2" not in filters.hidden_test_lines(notebook)  # visible part
+    assert "x = 1" not in feedback_filters.hidden_test_lines(notebook)  # too short to be telling
+    assert "assert f(1) == 2" not in feedback_filters.hidden_test_lines(notebook)  # visible part
 
 
 @pytest.fixture()
 def sandbox():
     if shutil.which("bwrap") is None:
         pytest.fail("bubblewrap (bwrap) is not installed (`apt-get install bubblewrap`; .ci/run installs it)")
-    return load_tool("sandbox_kernel")
+    return sandbox_kernel
 
 
 def run_in_sandbox(sandbox, code, tmp_path, files=None):
@@ -95,42 +86,127 @@ def run_in_sandbox(sandbox, code, tmp_path, files=None):
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
 
 
+# Code run inside the sandbox: what it can see, as JSON. `paths` are course files it must not find.
+PROBE = """
+import json, os, socket, sys
+import torch, dgm_utils
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    network = True
+except OSError:
+    network = False
+with open("mine.txt") as f:
+    own = f.read()
+print(json.dumps({"listing": sorted(os.listdir(".")), "own": own, "network": network,
+                  "found": [p for p in PATHS if os.path.exists(p)],
+                  "readable": [p for p in PATHS if os.access(p, os.R_OK)],
+                  "TQDM_DISABLE": os.environ.get("TQDM_DISABLE")}))
+"""
+
+
+def probe(paths):
+    return f"PATHS = {[str(p) for p in paths]!r}\n" + PROBE
+
+
+def plant_course(folder):
+    """A course copy beside the sandboxed folder: solutions, tools with the grading metadata, a gradebook."""
+    folder.mkdir()
+    course = helpers.make_course(folder)
+    (course / "gradebook.db").write_text("scores")
+    return [course / "solutions", course / "solutions" / "hw0_mle" / "hw0_mle.ipynb", course / "tools",
+            course / "tools" / "assignments.py", course / "tools" / "grade.py", course / "gradebook.db"]
+
+
+def repository_secrets():
+    """The repository's own instructor files (the tests import tools from here)."""
+    import tools.assignments
+
+    return [helpers.REPO / "solutions", helpers.REPO / "tools", Path(tools.assignments.__file__),
+            helpers.REPO / "nbgrader_config.py"]
+
+
 def test_the_sandbox_shows_the_working_files_and_python_but_not_the_course(sandbox, tmp_path):
-    secret = tmp_path / "solutions" / "hw.ipynb"
-    secret.parent.mkdir()
-    secret.write_text("### BEGIN SOLUTION")
+    secrets = plant_course(tmp_path / "course") + repository_secrets()
     files = tmp_path / "files"
     files.mkdir()
     (files / "mine.txt").write_text("student file")
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "graded.ipynb").write_text("hidden tests")  # what nbgrader runs: not visible
-    code = ("import os, torch, dgm_utils, socket\n"
-            f"print(sorted(os.listdir('.')), os.path.exists({str(secret)!r}), os.path.exists({str(helpers.REPO / 'solutions')!r}))\n"
-            "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); print('network')\n"
-            "except OSError:\n    print('no network')\n")
+    secrets.append(tmp_path / "work" / "graded.ipynb")
+    code = probe(secrets)
     completed = run_in_sandbox(sandbox, code, tmp_path, files)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert completed.stdout.split("\n")[:2] == ["['mine.txt'] False False", "no network"], completed.stdout
+    seen = json.loads(completed.stdout)
+    assert seen["listing"] == ["mine.txt"] and seen["own"] == "student file", seen
+    assert seen["found"] == [] and seen["readable"] == [] and not seen["network"], seen
     # the same code outside the sandbox sees all of it (the check above can fail)
+    (tmp_path / "work" / "mine.txt").write_text("student file")
     plain = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "work", capture_output=True, text=True)
-    assert "True True" in plain.stdout
+    assert json.loads(plain.stdout)["readable"] == [str(p) for p in secrets], plain.stderr[-2000:]
 
 
-def test_the_kernel_gets_a_memory_limit(sandbox, tmp_path, monkeypatch):
+def run_in_grading_kernel(work, notebook_folder, env, code):
+    """Start the kernel of the worker course `work` as nbgrader does (its kernelspec, the autograde environment,
+    the notebook's folder as working directory), run `code`, return its stdout."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    specs = KernelSpecManager(kernel_dirs=[str(work / "share" / "kernels")])
+    manager = KernelManager(kernel_name=grade.KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                            connection_file=str(work / "runtime" / "kernel.json"))
+    manager.start_kernel(env=env, cwd=str(notebook_folder))
+    client = manager.client()
+    client.start_channels()
+    output = []
+    try:
+        client.wait_for_ready(timeout=120)
+        reply = client.execute_interactive(code, timeout=120, output_hook=lambda message: output.append(
+            message["content"].get("text", "")) if message["msg_type"] == "stream" else None)
+        assert reply["content"]["status"] == "ok", "".join(output) + str(reply["content"])
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return "".join(output)
+
+
+def test_the_grading_kernel_has_tqdm_off_and_sees_only_the_students_files(sandbox, tmp_path):
+    """The kernel tools/grade.py starts for a submission: TQDM_DISABLE=1 reaches it (so progress bars are off),
+    the student's own files are there, and solutions/, tools/ (with the grading metadata of tools/assignments.py)
+    and the gradebook of the course and of the scratch course are not."""
+    work = tmp_path / "work" / "student"
+    notebook_folder = work / "submitted" / "student" / "hw0_mle"
+    notebook_folder.mkdir(parents=True)
+    (notebook_folder / "hw0_mle.ipynb").write_text("hidden tests")
+    (work / "files").mkdir()
+    (work / "files" / "mine.txt").write_text("student file")
+    settings = {"memory_gb": 3, "sandbox": True, "cell_timeout": 30, "interrupt_grace": 5, "threads": 1}
+    grade._write_worker_course(work, "hw0_mle", settings)
+    (work / "gradebook.db").write_text("scores")
+    secrets = (plant_course(tmp_path / "course") + repository_secrets()
+               + [work / "nbgrader_config.py", work / "gradebook.db", notebook_folder / "hw0_mle.ipynb"])
+    assert all(path.exists() for path in secrets)
+    # tqdm's console bar (the one that writes to stderr) reads TQDM_DISABLE; its notebook widget ignores it
+    code = probe(secrets) + "from tqdm.std import tqdm\nprint(json.dumps({'bar_disabled': tqdm(range(3)).disable}))\n"
+    env = grade.autograde_env(work, settings)
+    assert env["TQDM_DISABLE"] == "1"
+    seen, bar = map(json.loads, run_in_grading_kernel(work, notebook_folder, env, code).strip().split("\n"))
+    assert seen["TQDM_DISABLE"] == "1" and bar == {"bar_disabled": True}
+    assert "mine.txt" in seen["listing"] and "hw0_mle.ipynb" not in seen["listing"] and seen["own"] == "student file"
+    assert seen["found"] == [] and seen["readable"] == [] and not seen["network"], seen
+
+
+def test_the_kernel_gets_a_memory_limit(sandbox, tmp_path):
     code = ("import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] >> 30)\n"
             "try:\n    b = bytearray(3 << 30)\n    print('allocated')\nexcept MemoryError:\n    print('MemoryError')\n")
-    launcher = helpers.REPO / "tools" / "sandbox_kernel.py"
     # the launcher applies the limit to itself and what it runs; check it through a child that inherits it
     completed = subprocess.run([sys.executable, "-c", (
-        f"import runpy, sys, subprocess; sys.argv = ['x']\n"
-        f"m = runpy.run_path({str(launcher)!r}); m['_limit_resources'](2)\n"
+        "import subprocess, sys\nfrom tools.sandbox_kernel import _limit_resources\n_limit_resources(2)\n"
         f"print(subprocess.run([sys.executable, '-c', {code!r}], capture_output=True, text=True).stdout)")],
-        capture_output=True, text=True, timeout=120)
+        cwd=helpers.REPO, capture_output=True, text=True, timeout=120)
     assert completed.stdout.split() == ["2", "MemoryError"], completed.stdout + completed.stderr
 
 
 def test_review_flags_tampering_but_not_ordinary_code(tmp_path):
-    grade = load_tool("grade")
     folder = tmp_path / "sub"
     folder.mkdir()
     notebook = nbformat.v4.new_notebook(cells=[

@@ -1,17 +1,8 @@
 """tools/feedback_filters.py: traceback entries that quote test cells are removed from the feedback."""
 
-import importlib.util
-
 import nbformat
 
-import grading_helpers as helpers
-
-
-def load_filters():
-    spec = importlib.util.spec_from_file_location("feedback_filters", helpers.REPO / "tools" / "feedback_filters.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tools import feedback_filters as filters
 
 
 def code_cell(count, nbgrader=None, traceback=()):
@@ -25,7 +16,6 @@ def code_cell(count, nbgrader=None, traceback=()):
 
 
 def test_frames_of_test_cells_are_dropped_and_the_rest_kept():
-    filters = load_filters()
     # The way IPython colours a traceback: ANSI escapes around "Cell In[n], line m".
     test_frame = "\x1b[36mCell\x1b[39m\x1b[36m \x1b[39m\x1b[32mIn[3]\x1b[39m\x1b[32m, line 41\x1b[39m\n---> 41 _oracle_secret()"
     student_frame = "\x1b[36mCell\x1b[39m\x1b[36m \x1b[39m\x1b[32mIn[2]\x1b[39m\x1b[32m, line 5\x1b[39m, in f()\n----> 5 g()"
@@ -44,4 +34,4 @@ def test_frames_of_test_cells_are_dropped_and_the_rest_kept():
 
 
 def test_the_filter_is_enabled_without_configuration():
-    assert load_filters().HideTestFrames().enabled
+    assert filters.HideTestFrames().enabled

@@ -2,7 +2,7 @@
 for the untouched release, nothing gained by editing or deleting locked cells, the blocked reference implementations
 reported, and no hidden test code in the feedback.
 
-One `tools/grade.py` run per assignment grades every submission of this module (in a throwaway copy of the course);
+One `python -m tools.grade` run per assignment grades every submission of this module (in a throwaway copy of the course);
 the runs start lazily, the first time a test of that assignment needs them.
 """
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 PREFIXES = ["correct_", "tamper_", "reference_"]
 CASES = [(assignment, submission) for assignment in helpers.ASSIGNMENTS
          for submission in assignment.load_submissions(PREFIXES)]
-# The budget of DESIGN.md: autograding one submission of one assignment takes at most 90 s.
+# The course's budget: autograding one submission of one assignment takes at most 90 s.
 SECONDS_PER_SUBMISSION = 90
 
 
@@ -39,7 +39,7 @@ def graded(tmp_path_factory):
                           for submission in assignment.load_submissions(PREFIXES)]
             completed, seconds = assignment.grade_course(course, notebooks)
             students = [name for name, _ in notebooks]
-            print(f"\n{assignment.name}: tools/grade.py: {len(students)} submissions in {seconds:.1f} s; "
+            print(f"\n{assignment.name}: python -m tools.grade: {len(students)} submissions in {seconds:.1f} s; "
                   + completed.stdout.strip().split("\n")[-1])
             scores = assignment.read_scores(course, students) if completed.returncode == 0 else None
             results[assignment.name] = (course, completed, scores, seconds, students)
@@ -113,7 +113,7 @@ def test_feedback_names_the_blocked_reference(graded, assignment):
     check_run(result)
     text = helpers.html_text(assignment.feedback_html(result[0], "reference_calls"))
     assert "ReferenceBlockedError" in text
-    for name in assignment.expect["blocked_names"]:
+    for name in assignment.expect.blocked_names:
         assert f"called the course's reference implementation `{name}" in text, name
 
 
@@ -130,7 +130,7 @@ def test_feedback_shows_no_hidden_test_code(graded, assignment):
         assert all(line in "\n".join(cell.source for cell in autograded.cells) for line in hidden)
         text = helpers.html_text(assignment.feedback_html(course, student))
         # ... the feedback shows the visible tests and the scores, but none of the hidden lines.
-        assert assignment.expect["visible_marker"] in text and "Score:" in text
+        assert assignment.expect.visible_marker in text and "Score:" in text
         own = assignment.student_code(course, student)
         leaked = [line for line in hidden
                   if helpers.normalize_space(line) in text and helpers.normalize_space(line) not in own]

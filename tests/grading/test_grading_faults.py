@@ -169,7 +169,7 @@ def test_grading_again_gives_the_same_grades(graded, assignment):
     again = [s for s in again if s in result["students"]]
     first = assignment.read_scores(course, [s for s in again if result["report"][s]["status"] == "graded"])
     options = [item for student in again for item in ("--student", student)]
-    completed = helpers.run_tool(course, "grade.py", assignment.name, *OPTIONS, *options)
+    completed = helpers.run_tool(course, "grade", assignment.name, *OPTIONS, *options)
     assert completed.returncode in (0, 2), completed.stdout[-3000:] + completed.stderr[-3000:]
     report = read_csv(course / f"grading_report_{assignment.name}.csv")
     assert {s: report[s]["status"] for s in again} == {s: result["report"][s]["status"] for s in again}
@@ -218,7 +218,7 @@ def test_wall_clock_limit_stops_a_submission_and_keeps_its_earlier_grade(graded,
     result = graded(assignment)
     course = result["course"]
     earlier = assignment.read_scores(course, ["fault_infinite_loop"])
-    completed = helpers.run_tool(course, "grade.py", assignment.name, "--student", "fault_infinite_loop",
+    completed = helpers.run_tool(course, "grade", assignment.name, "--student", "fault_infinite_loop",
                                  "--cell-timeout", "30", "--submission-timeout", "45")
     assert completed.returncode == 2, completed.stdout[-3000:] + completed.stderr[-3000:]
     row = read_csv(course / f"grading_report_{assignment.name}.csv")["fault_infinite_loop"]

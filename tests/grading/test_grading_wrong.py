@@ -1,7 +1,7 @@
 """Autograde deliberately wrong submissions of every assignment: each plausible bug loses the points of exactly the
 test cells its file names (tests/submissions/<assignment>/wrong_*.py), and the feedback shows no hidden test code.
 
-One `tools/grade.py` run per assignment grades every submission of this module (in a throwaway copy of the course).
+One `python -m tools.grade` run per assignment grades every submission of this module (in a throwaway copy of the course).
 """
 
 import pytest
@@ -25,7 +25,7 @@ def graded(tmp_path_factory):
             notebooks = [(submission.name, assignment.build_notebook(submission.answers))
                          for submission in assignment.load_submissions(["wrong_"])]
             completed, seconds = assignment.grade_course(course, notebooks)
-            print(f"\n{assignment.name}: tools/grade.py: {len(notebooks)} submissions in {seconds:.1f} s; "
+            print(f"\n{assignment.name}: python -m tools.grade: {len(notebooks)} submissions in {seconds:.1f} s; "
                   + completed.stdout.strip().split("\n")[-1])
             assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-6000:]
             results[assignment.name] = (course, assignment.read_scores(course, [name for name, _ in notebooks]))
@@ -38,7 +38,7 @@ def graded(tmp_path_factory):
 def test_the_named_bugs_are_covered(assignment):
     submissions = assignment.load_submissions(["wrong_"])
     names = {submission.name for submission in submissions}
-    missing = [required for required in assignment.expect["required_wrong"] if required not in names]
+    missing = [required for required in assignment.expect.required_wrong if required not in names]
     assert not missing, f"no answer file for these bugs: {missing}"
     assert all(submission.expect_zero for submission in submissions), "a wrong submission must lose points"
 

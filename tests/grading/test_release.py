@@ -3,10 +3,13 @@ solutions/."""
 
 import ast
 import re
+import shutil
 
 import pytest
 
 import grading_helpers as helpers
+from tools.assignments import missing_expectations
+from tools.course import assignments_in_source
 
 # A definition of a private name at the start of a line: `def _name(` or `_name = ...`.
 DEFINITION = re.compile(r"(?:def\s+(_\w+)|(_\w+)\s*=[^=])")
@@ -22,10 +25,20 @@ def nbgrader_meta(cell):
 def test_every_assignment_is_described():
     names = helpers.assignment_names()
     assert "hw0_mle" in names
-    missing = [name for name in names if name not in helpers.EXPECTATIONS]
-    assert not missing, f"add these assignments to grading_helpers.EXPECTATIONS: {missing}"
+    missing = missing_expectations(names)
+    assert not missing, f"add these assignments to EXPECTATIONS in tools/assignments.py: {missing}"
     for name in names:
         assert (helpers.REPO / "tests" / "submissions" / name / "README.md").is_file(), name
+
+
+def test_a_new_assignment_without_expectations_is_found(tmp_path):
+    """The check above sees an assignment that has source notebooks but no entry in tools/assignments.py."""
+    course = helpers.make_course(tmp_path)
+    new = course / "solutions" / "hw9_new" / "hw9_new.ipynb"
+    new.parent.mkdir()
+    shutil.copyfile(course / "solutions" / "hw0_mle" / "hw0_mle.ipynb", new)
+    names = assignments_in_source(course)
+    assert "hw9_new" in names and missing_expectations(names) == ["hw9_new"]
 
 
 @by_name
@@ -39,7 +52,7 @@ def test_source_notebook_structure(assignment):
     assert "torch.set_num_threads(1)" in code_cells[0].source
 
     points = assignment.points_per_test_cell()
-    assert sum(points.values()) == assignment.expect["total_points"]
+    assert sum(points.values()) == assignment.expect.total_points
     for cell in notebook.cells:
         meta = nbgrader_meta(cell)
         has_hidden = "### BEGIN HIDDEN TESTS" in cell.source
@@ -72,7 +85,7 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in text
     stubs = [cell for cell in release.cells if nbgrader_meta(cell).get("solution")]
-    assert len(stubs) == len(assignment.solution_answers()) == assignment.expect["answer_cells"]
+    assert len(stubs) == len(assignment.solution_answers()) == assignment.expect.answer_cells
     for cell in stubs:
         # Every solution region became the stub, indented like the code it replaced; the cell ends in one.
         lines = [line.strip() for line in cell.source.rstrip().split("\n")]
@@ -83,7 +96,7 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
         match = DEFINITION.match(line)
         if match:
             hidden_names.add(match.group(1) or match.group(2))
-    assert assignment.expect["hidden_names"] <= hidden_names
+    assert assignment.expect.hidden_names <= hidden_names
     leaked = sorted(name for name in hidden_names if re.search(rf"\b{name}\b", text))
     assert not leaked, f"names defined by the hidden tests appear in the release: {leaked}"
     # No line of the instructor's answers survives, unless the source has it outside the answers too (for example
@@ -98,7 +111,7 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
 @by_name
 def test_release_is_what_nbgrader_generates(tmp_path, assignment):
     course = helpers.make_course(tmp_path)
-    completed = helpers.run_tool(course, "release.py", assignment.name)
+    completed = helpers.run_tool(course, "release", assignment.name)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
     generated_folder = course / "assignments" / assignment.name
     committed_folder = helpers.REPO / "assignments" / assignment.name
@@ -106,4 +119,4 @@ def test_release_is_what_nbgrader_generates(tmp_path, assignment):
     generated = helpers.notebook_json(generated_folder / assignment.notebook)
     committed = helpers.notebook_json(committed_folder / assignment.notebook)
     assert generated == committed, (f"assignments/{assignment.name} is stale: run `make release` "
-                                    f"(tools/release.py {assignment.name}) and commit the result")
+                                    f"(python -m tools.release {assignment.name}) and commit the result")

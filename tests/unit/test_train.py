@@ -272,15 +272,18 @@ def _quick_fit(**kwargs):
     return fit(Scalar(), torch.ones(40, 1), **arguments)
 
 
-def test_no_output_at_all_under_nbgrader(monkeypatch, capfd):
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+@pytest.mark.parametrize("value", ["1", "True"])
+def test_tqdm_disable_silences_the_bar_even_when_set_after_tqdm_was_imported(monkeypatch, capfd, value):
+    import tqdm.auto  # noqa: F401  tqdm itself reads TQDM_DISABLE only at its import, so this is the hard case
+
+    monkeypatch.setenv("TQDM_DISABLE", value)
     _quick_fit(progress=True)
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
 
 
 def test_progress_bar_is_shown_otherwise_and_silenced_by_progress_false(monkeypatch, capfd):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
     _quick_fit(progress=True)
     assert "30/30" in capfd.readouterr().err  # the bar exists, so the silence above is real
     _quick_fit(progress=False)

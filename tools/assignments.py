@@ -1,0 +1,69 @@
+"""What the grading tests of each assignment must find: one `Expectations` per folder of solutions/.
+
+A new assignment in solutions/ makes tests/grading/test_release.py fail until it has an entry in EXPECTATIONS (and
+answer files in tests/submissions/<name>/). This is instructor data: it stays with the course, and the sandbox in
+which student code runs during grading does not contain it (nor any of tools/).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """The grading facts of one assignment that its notebooks and its answer files are checked against."""
+    total_points: float  # the sum of the test cells' points
+    answer_cells: int  # the number of solution cells
+    hidden_names: frozenset  # private names the hidden tests define (they must not leak into the release)
+    required_wrong: tuple  # wrong_*.py answer files that must exist (the plausible bugs the issue names)
+    blocked_names: tuple  # reference entry points the feedback of reference_calls.py must name as blocked
+    visible_marker: str  # a line of a visible test that every feedback page shows
+
+
+EXPECTATIONS = {
+    "hw0_mle": Expectations(
+        total_points=10,
+        answer_cells=3,
+        hidden_names=frozenset({"_oracle_log_prob", "_fit_on_toy", "_FIT_TRUE"}),
+        required_wrong=("wrong_naive_logsumexp", "wrong_log_variance", "wrong_ignores_weights", "wrong_detached_fit",
+                        "wrong_logsumexp_axis", "wrong_label_off_by_one"),
+        blocked_names=("mixture_log_prob", "mixture_sample", "GaussianMixture"),
+        visible_marker="# Tests of mixture_log_prob: values and gradients (2 points).",
+    ),
+    "hw1_autoregressive": Expectations(
+        total_points=12,
+        answer_cells=5,
+        hidden_names=frozenset({"_oracle_masks", "_oracle_log_likelihood", "_input_degrees", "_dependence_map"}),
+        required_wrong=("wrong_mask_strict_hidden", "wrong_output_mask_not_strict", "wrong_first_layer_type_b",
+                        "wrong_sampler_natural_order", "wrong_sampler_off_by_one", "wrong_no_one_minus_p"),
+        blocked_names=("made_masks", "MaskedLinear", "MaskedConv2d"),
+        visible_marker="# Tests of made_masks: the masks for given orderings and degrees (2 points).",
+    ),
+    "hw2_flows": Expectations(
+        total_points=10,
+        answer_cells=3,
+        hidden_names=frozenset({"_random_coupling", "_jacobian_blocks", "_oracle_log_det", "_compose",
+                                "_check_maf_inverse", "_train_factory"}),
+        required_wrong=("wrong_logdet_sign", "wrong_logdet_missing_scale", "wrong_mask_not_alternating",
+                        "wrong_inverse_no_shift", "wrong_maf_natural_order", "wrong_maf_single_pass",
+                        "wrong_maf_log_scale_as_scale"),
+        blocked_names=("AffineCoupling", "MAFLayer", "realnvp"),
+        visible_marker="# Tests of AffineCoupling.forward: the kept dimensions pass unchanged, the others are scaled "
+                       "and shifted (1 point).",
+    ),
+    "hw3_vae": Expectations(
+        total_points=12,
+        answer_cells=5,
+        hidden_names=frozenset({"_ppca", "_ppca_log_marginal", "_ppca_elbo", "_oracle_kl", "_oracle_categorical",
+                                "_oracle_iwae", "_oracle_negative_elbo"}),
+        required_wrong=("wrong_kl_sign", "wrong_kl_log_var_as_variance", "wrong_elbo_missing_kl",
+                        "wrong_iwae_mean_log_weights", "wrong_reparameterize_detached", "wrong_std_exp_log_var",
+                        "wrong_iwae_no_log_k"),
+        blocked_names=("reparameterize", "gaussian_kl", "CategoricalDecoder", "VAE"),
+        visible_marker="# Tests of reparameterize: shapes and the distribution of the samples (1 point).",
+    ),
+}
+
+
+def missing_expectations(names):
+    """The assignment names among `names` that have no entry in EXPECTATIONS."""
+    return [name for name in names if name not in EXPECTATIONS]
