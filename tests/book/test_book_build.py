@@ -32,7 +32,7 @@ BOOK = ROOT / "book"
 
 #: The build command of `make book`, without the source directory.
 BUILD_COMMAND = ["build", "--all", "-W", "-n", "--keep-going"]
-#: Whole-book budget (DESIGN.md: the book builds from cold in at most 10 minutes).
+#: Whole-book budget (the course's performance budget: the book builds from cold in at most 10 minutes).
 BUILD_TIMEOUT_SECONDS = 900
 #: Shorter protected lines (`return x`, `pass`, `x = 0`) are too common to mean anything when found.
 MIN_SECRET_LENGTH = 12
