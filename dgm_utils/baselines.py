@@ -21,18 +21,19 @@ and sums to one over all K^D configurations; sampling draws every dimension inde
 import torch
 from torch import nn
 
-from dgm_utils._validation import check_count, check_generator, check_number, check_positive_int, check_tensor
+from dgm_utils._validation import check_number, check_positive_int, check_tensor
+from dgm_utils.base import ExactLikelihoodModel
 
 __all__ = ["IndependentCategorical"]
 
 
-def _as_levels(x, name, num_levels, num_dims=None):
+def _as_levels(x, name, num_levels, num_features=None):
     """x (N, D) of whole numbers in 0..num_levels-1 (integer, bool, or floating dtype), as a long tensor."""
     check_tensor(x, name, dims=(2,), floating=False)
     if x.is_complex():
         raise TypeError(f"{name} must hold integer levels 0..{num_levels - 1}, got dtype {x.dtype}")
-    if num_dims is not None and x.shape[1] != num_dims:
-        raise ValueError(f"{name} must have shape (N, {num_dims}), got {tuple(x.shape)}")
+    if num_features is not None and x.shape[1] != num_features:
+        raise ValueError(f"{name} must have shape (N, {num_features}), got {tuple(x.shape)}")
     if x.is_floating_point():
         if not bool(torch.isfinite(x).all()) or not bool((x == x.round()).all()):
             raise ValueError(f"{name} must hold whole numbers 0..{num_levels - 1} (levels), got non-integer values")
@@ -42,7 +43,7 @@ def _as_levels(x, name, num_levels, num_dims=None):
     return x.long()
 
 
-class IndependentCategorical(nn.Module):
+class IndependentCategorical(ExactLikelihoodModel):
     """D independent categorical variables with K levels each: p(x) = prod_d probs[d, x_d].
 
     Defined here; used in chapter 0 (the first model of the digits and its samples), chapter 1 (the
@@ -54,7 +55,7 @@ class IndependentCategorical(nn.Module):
             buffer ``probs`` (the model has no trainable parameters: it is fitted by counting, see :meth:`fit`).
 
     Attributes:
-        num_dims: D.  num_levels: K.
+        num_features: D.  num_levels: K.
     """
 
     def __init__(self, probs):
@@ -98,7 +99,7 @@ class IndependentCategorical(nn.Module):
         return cls(probs.to(torch.get_default_dtype()))
 
     @property
-    def num_dims(self):
+    def num_features(self):
         return self.probs.shape[0]
 
     @property
@@ -110,26 +111,19 @@ class IndependentCategorical(nn.Module):
         """log probs (D, K): the table of log theta[d, k] (-inf where a probability is zero)."""
         return self.probs.log()
 
-    def log_prob(self, x):
+    def log_prob(self, x, *, context=None):
         """Exact log p(x) = sum_d log probs[d, x_d]: x (N, D) levels 0..K-1 -> (N,)."""
-        levels = _as_levels(x, "x", self.num_levels, self.num_dims)                        # (N, D)
+        self.check_context(context)
+        levels = _as_levels(x, "x", self.num_levels, self.num_features)                        # (N, D)
         return self.log_probs.gather(1, levels.T).T.sum(-1)                                # (N,)
 
-    def loss(self, x):
-        """Mean negative log-likelihood of a batch (the model is fitted by counting; no parameter needs it)."""
-        return -self.log_prob(x).mean()
-
-    def sample(self, num_samples, *, generator=None, context=None):
-        """num_samples independent draws, each dimension from its own row of probs: (num_samples, D) long."""
-        check_count(num_samples)
-        check_generator(generator)
-        if context is not None:
-            raise ValueError(f"{type(self).__name__} is unconditional: context must be None, "
-                             f"got {type(context).__name__}")
+    def _sample(self, num_samples, *, generator, context):
+        """num_samples independent draws, each dimension from its own row of probs: (num_samples, D) long.
+        (The loss, inherited, is the mean NLL; the model is fitted by counting, no parameter needs it.)"""
         if num_samples == 0:
-            return torch.empty(0, self.num_dims, dtype=torch.long, device=self.probs.device)
+            return torch.empty(0, self.num_features, dtype=torch.long, device=self.probs.device)
         draws = torch.multinomial(self.probs, num_samples, replacement=True, generator=generator)  # (D, n)
         return draws.T                                                                              # (n, D)
 
     def extra_repr(self):
-        return f"num_dims={self.num_dims}, num_levels={self.num_levels}"
+        return f"num_features={self.num_features}, num_levels={self.num_levels}"

@@ -57,7 +57,7 @@ def test_fit_matches_the_smoothed_counts():
     assert maximum_likelihood.log_prob(torch.tensor([[2, 0]])).item() == -math.inf  # an unseen level
     half = IndependentCategorical.fit(X_SMALL, num_levels=4, pseudo_count=0.5)
     torch.testing.assert_close(half.probs[0], torch.tensor([3.5, 1.5, 0.5, 0.5]) / 6)
-    assert (half.num_dims, half.num_levels) == (2, 4)
+    assert (half.num_features, half.num_levels) == (2, 4)
 
 
 def test_binary_case_is_the_independent_bernoulli_model():
@@ -81,7 +81,7 @@ def test_probs_are_a_buffer_not_a_parameter():
     model = IndependentCategorical.fit(X_SMALL, num_levels=3)
     assert list(model.parameters()) == [] and "probs" in model.state_dict()
     assert model.to(torch.float64).probs.dtype == torch.float64
-    assert "num_dims=2, num_levels=3" in repr(model)
+    assert "num_features=2, num_levels=3" in repr(model)
     assert baselines.__all__ == ["IndependentCategorical"]
 
 
@@ -177,7 +177,7 @@ def test_log_prob_rejects_data_of_another_shape_or_range():
     ((-1,), {}, ValueError, "num_samples must be a non-negative int"),
     ((2.0,), {}, TypeError, "num_samples must be an int"),
     ((2,), dict(generator=0), TypeError, "generator must be a torch.Generator"),
-    ((2,), dict(context=torch.zeros(2, 1)), ValueError, "unconditional"),
+    ((2,), dict(context=torch.zeros(2, 1)), ValueError, "not a conditional model"),
 ])
 def test_sample_rejects_bad_arguments(args, kwargs, error, message):
     with pytest.raises(error, match=message):

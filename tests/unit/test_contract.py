@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dgm_utils import autoregressive as ar
-from dgm_utils import base, data, flows, latent, metrics, train
+from dgm_utils import base, baselines, data, flows, latent, metrics, train
 from dgm_utils.base import Likelihood
 
 _DIGITS = data.load_digits("train")[:12]  # (12, 64) levels 0..16
@@ -25,6 +25,7 @@ def _points(num_features, n=12, seed=0):
 
 # name -> (factory of a small model, data it models)
 MODELS = {
+    "IndependentCategorical": (lambda: baselines.IndependentCategorical.fit(_DIGITS, data.NUM_LEVELS), _DIGITS),
     "GaussianMixture": (lambda: latent.GaussianMixture(3, 2), _points(2)),
     "ProbabilisticPCA": (lambda: latent.ProbabilisticPCA(4, 2), _points(4)),
     "VAE": (lambda: latent.vae_for_digits(latent_dim=2, hidden_features=16), _DIGITS),
