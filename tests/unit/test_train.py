@@ -11,6 +11,7 @@ from torch import nn
 
 from dgm_utils.latent import GaussianMixture, mixture_log_prob, mixture_sample
 from dgm_utils.train import VALIDATION_SAMPLE_SIZE, History, fit, get_device, seed_everything
+from train_helpers import Scalar, sgd
 
 # Three well separated clusters, which a mixture can fit almost exactly.
 TRUE_MEANS = torch.tensor([[-3.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
@@ -32,21 +33,6 @@ class ClusterSampler:
     def sample(self, num_samples, generator=None):
         self.requests.append(num_samples)
         return mixture_sample(num_samples, TRUE_MEANS, TRUE_LOG_STDS, TRUE_LOGITS, generator=generator)
-
-
-class Scalar(nn.Module):
-    """One parameter w with loss mean (w - x)^2: its trajectory under SGD is known in closed form."""
-
-    def __init__(self, value=0.0):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor([value]))
-
-    def loss(self, x):
-        return ((self.w - x) ** 2).mean()
-
-
-def _sgd(lr):
-    return lambda params: torch.optim.SGD(params, lr=lr)
 
 
 def test_fit_brings_a_gaussian_mixture_to_the_true_likelihood():
@@ -153,7 +139,7 @@ def _scalar_early_stopping(restore_best):
     # SGD on mean (w - 5)^2 from w = 0 with lr 0.05: w_t = 5 (1 - 0.9^t). The validation loss (w - 1)^2
     # falls while w approaches 1 and rises once w overshoots it, so early stopping must trigger.
     model = Scalar()
-    history = fit(model, torch.full((64, 1), 5.0), val_data=torch.full((16, 1), 1.0), optimizer=_sgd(0.05),
+    history = fit(model, torch.full((64, 1), 5.0), val_data=torch.full((16, 1), 1.0), optimizer=sgd(0.05),
                   num_steps=500, batch_size=16, eval_every=1, patience=3, restore_best=restore_best,
                   progress=False)
     return model, history
@@ -213,7 +199,7 @@ def test_a_nan_validation_loss_does_not_block_later_improvements():
         return model.loss(x) * math.nan if calls == 1 else model.loss(x)  # call 1 is the validation at step 0
 
     history = fit(Scalar(), torch.ones(8, 1), val_data=torch.ones(8, 1), loss_fn=loss_nan_at_first_validation,
-                  num_steps=4, batch_size=8, eval_every=1, optimizer=_sgd(0.1), progress=False)
+                  num_steps=4, batch_size=8, eval_every=1, optimizer=sgd(0.1), progress=False)
     assert math.isnan(history.val_loss[0])
     assert history.best_step == 4 and history.best_val_loss == history.val_loss[-1]
 
@@ -223,9 +209,9 @@ def test_grad_clip_limits_the_update():
         return 1000.0 * model.w.sum()
 
     clipped, unclipped = Scalar(), Scalar()
-    fit(clipped, torch.zeros(4, 1), loss_fn=steep_loss, optimizer=_sgd(1.0), num_steps=1, grad_clip=1.0,
+    fit(clipped, torch.zeros(4, 1), loss_fn=steep_loss, optimizer=sgd(1.0), num_steps=1, grad_clip=1.0,
         progress=False)
-    fit(unclipped, torch.zeros(4, 1), loss_fn=steep_loss, optimizer=_sgd(1.0), num_steps=1, progress=False)
+    fit(unclipped, torch.zeros(4, 1), loss_fn=steep_loss, optimizer=sgd(1.0), num_steps=1, progress=False)
     assert clipped.w.item() == pytest.approx(-1.0)
     assert unclipped.w.item() == pytest.approx(-1000.0)
 
@@ -237,7 +223,7 @@ def test_optimizer_instance_and_factory_are_used():
     fit(model, data, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), num_steps=1, progress=False)
     assert model.w.item() == pytest.approx(1.0)
     model = Scalar()
-    fit(model, data, optimizer=_sgd(0.1), num_steps=1, progress=False)
+    fit(model, data, optimizer=sgd(0.1), num_steps=1, progress=False)
     assert model.w.item() == pytest.approx(1.0)
 
 

@@ -8,21 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dgm_utils.train import EMA, AdversarialStep, LossStep, Step, fit
-
-
-class Scalar(nn.Module):
-    """One parameter w with loss mean (w - x)^2: under SGD with lr 0.05 on x = 5 from w = 0, w_t = 5 (1 - 0.9^t)."""
-
-    def __init__(self, value=0.0):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor([value]))
-
-    def loss(self, x):
-        return ((self.w - x) ** 2).mean()
-
-
-def _sgd(lr):
-    return lambda params: torch.optim.SGD(params, lr=lr)
+from train_helpers import Scalar, sgd
 
 
 def _scalar_trajectory(num_steps):
@@ -36,21 +22,21 @@ def _scalar_trajectory(num_steps):
 def test_loss_step_given_as_step_matches_the_shorthands():
     data = torch.full((16, 1), 5.0)
     by_shorthand, by_step = Scalar(), Scalar()
-    first = fit(by_shorthand, data, optimizer=_sgd(0.05), num_steps=7, batch_size=4, progress=False)
-    second = fit(by_step, data, step=LossStep(by_step, optimizer=_sgd(0.05)), num_steps=7, batch_size=4,
+    first = fit(by_shorthand, data, optimizer=sgd(0.05), num_steps=7, batch_size=4, progress=False)
+    second = fit(by_step, data, step=LossStep(by_step, optimizer=sgd(0.05)), num_steps=7, batch_size=4,
                  progress=False)
     assert by_step.w.item() == pytest.approx(_scalar_trajectory(7)[-1], rel=1e-5)
     assert by_shorthand.w.item() == by_step.w.item()
     assert second.train_loss == first.train_loss
     assert second.logs == {"loss": second.train_loss}
     # fit(None, ...) with a step works too, and the step counts its updates
-    step = LossStep(Scalar(), optimizer=_sgd(0.05))
+    step = LossStep(Scalar(), optimizer=sgd(0.05))
     fit(None, data, step=step, num_steps=3, progress=False)
     assert step.num_updates == 3
 
 
 @pytest.mark.parametrize("shorthand", [dict(lr=0.1), dict(grad_clip=1.0), dict(loss_fn=lambda m, x: m.loss(x)),
-                                       dict(weight_decay=0.1), dict(optimizer=_sgd(0.1))])
+                                       dict(weight_decay=0.1), dict(optimizer=sgd(0.1))])
 def test_shorthands_together_with_a_step_are_refused(shorthand):
     model = Scalar()
     name = next(iter(shorthand))
@@ -166,7 +152,7 @@ class FakeGAN(nn.Module):
 
 def test_adversarial_step_orders_and_counts_the_updates():
     gan = FakeGAN()
-    step = AdversarialStep(gan, critic_steps=3, critic_optimizer=_sgd(1.0), generator_optimizer=_sgd(1.0))
+    step = AdversarialStep(gan, critic_steps=3, critic_optimizer=sgd(1.0), generator_optimizer=sgd(1.0))
     history = fit(gan, torch.zeros(20, 1), step=step, num_steps=7, batch_size=4, progress=False)
     assert "".join(gan.calls) == "ccc" "g" "ccc" "g" "c"
     assert (step.critic_updates, step.generator_updates) == (7, 2)
@@ -181,14 +167,14 @@ def test_adversarial_step_orders_and_counts_the_updates():
 
 def test_adversarial_step_with_one_critic_step_alternates():
     gan = FakeGAN()
-    fit(gan, torch.zeros(8, 1), step=AdversarialStep(gan, critic_optimizer=_sgd(1.0), generator_optimizer=_sgd(1.0)),
+    fit(gan, torch.zeros(8, 1), step=AdversarialStep(gan, critic_optimizer=sgd(1.0), generator_optimizer=sgd(1.0)),
         num_steps=3, progress=False)
     assert "".join(gan.calls) == "cgcgcg"
 
 
 def test_critic_weight_clip_clamps_after_each_critic_update():
     gan = FakeGAN()
-    fit(gan, torch.zeros(8, 1), step=AdversarialStep(gan, critic_optimizer=_sgd(1.0), critic_weight_clip=0.5),
+    fit(gan, torch.zeros(8, 1), step=AdversarialStep(gan, critic_optimizer=sgd(1.0), critic_weight_clip=0.5),
         num_steps=4, progress=False)
     assert gan.critic.w.item() == -0.5
 
@@ -263,7 +249,7 @@ def _hand_ema(decay, num_steps):
 def test_ema_follows_the_hand_computed_average():
     decay, num_steps = 0.8, 10
     model = Scalar()
-    ema = EMA(LossStep(model, optimizer=_sgd(0.05)), decay=decay)
+    ema = EMA(LossStep(model, optimizer=sgd(0.05)), decay=decay)
     history = fit(model, torch.full((8, 1), 5.0), step=ema, num_steps=num_steps, progress=False)
     assert model.w.item() == pytest.approx(_scalar_trajectory(num_steps)[-1], rel=1e-5)  # training is untouched
     assert ema.averaged_model.w.item() == pytest.approx(_hand_ema(decay, num_steps), rel=1e-5)
@@ -302,7 +288,7 @@ def test_ema_averages_float_buffers_and_copies_integer_buffers():
 
 def test_swap_lends_the_average_to_the_live_model_for_a_block():
     model = Scalar()
-    ema = EMA(LossStep(model, optimizer=_sgd(0.05)), decay=0.9)
+    ema = EMA(LossStep(model, optimizer=sgd(0.05)), decay=0.9)
     fit(model, torch.full((8, 1), 5.0), step=ema, num_steps=5, progress=False)
     live, average = model.w.item(), ema.averaged_model.w.item()
     assert live != pytest.approx(average)
@@ -315,7 +301,7 @@ def test_swap_lends_the_average_to_the_live_model_for_a_block():
 def test_ema_validation_uses_the_chosen_weights_and_restores_both(validate_averaged):
     decay = 0.8
     model = Scalar()
-    ema = EMA(LossStep(model, optimizer=_sgd(0.05)), decay=decay, validate_averaged=validate_averaged)
+    ema = EMA(LossStep(model, optimizer=sgd(0.05)), decay=decay, validate_averaged=validate_averaged)
     val_x = torch.full((4, 1), 1.0)
     history = fit(model, torch.full((8, 1), 5.0), step=ema, val_data=val_x, eval_every=1, num_steps=40,
                   progress=False)
@@ -333,7 +319,7 @@ def test_ema_validation_uses_the_chosen_weights_and_restores_both(validate_avera
 
 def test_ema_of_one_network_of_a_gan():
     gan = FakeGAN()
-    ema = EMA(AdversarialStep(gan, critic_optimizer=_sgd(1.0), generator_optimizer=_sgd(1.0)), decay=0.5,
+    ema = EMA(AdversarialStep(gan, critic_optimizer=sgd(1.0), generator_optimizer=sgd(1.0)), decay=0.5,
               module=gan.generator)
     history = fit(gan, torch.zeros(8, 1), step=ema, num_steps=2, progress=False)
     assert set(history.logs) == {"critic_loss", "generator_loss"} and ema.loss_key == "critic_loss"
