@@ -49,5 +49,6 @@ lock:
 	       /tmp/dgm-lock/bin/pip freeze | sed 's/^torch==.*/torch==2.13.0/'; } > requirements.txt
 
 clean:
-	# generated files only: the gradebook (manual grades) and submitted/ are never removed
+	# generated files only: the gradebook (manual grades), grading_status/ (which submissions failed to grade) and
+	# submitted/ are never removed
 	rm -rf _build autograded feedback grading_logs grading_report_*.csv .pytest_cache

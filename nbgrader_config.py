@@ -45,5 +45,6 @@ c.GenerateFeedback.preprocessors = [
     feedback_filters.ScrubHiddenTestText,  # drop hidden test code that a student's code printed
     "nbgrader.preprocessors.ClearHiddenTests",  # drop the hidden regions from the test cells' source
     feedback_filters.HideTestFrames,  # drop the test cells' own frames from tracebacks
+    feedback_filters.HideMachinePaths,  # no path of the grading machine (scratch folders, course root, venv)
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

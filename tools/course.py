@@ -21,6 +21,9 @@ SUBMITTED_DIRECTORY = "submitted"
 AUTOGRADED_DIRECTORY = "autograded"
 FEEDBACK_DIRECTORY = "feedback"
 GRADEBOOK_FILE = "gradebook.db"
+# The outcome of the latest grading attempt of each submission, one JSON file per assignment (tools/gradestate.py):
+# grading state like the gradebook, which has no place for "could not be graded".
+STATUS_DIRECTORY = "grading_status"
 # The environment variable naming a shared gradebook (e.g. postgresql://user:password@host/dgm) for several graders.
 DB_URL_VARIABLE = "NBGRADER_DB_URL"
 # The markers of the regions `nbgrader generate_assignment` removes (a line holding one opens or closes a region).

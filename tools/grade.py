@@ -9,8 +9,9 @@ From Python, in the course root: ``from tools.grade import grade_assignment; rep
 Submissions are notebooks at submitted/<student_id>/ASSIGNMENT/<notebook>.ipynb (nbgrader's layout); they are read,
 never modified. Steps:
 
-1. `nbgrader generate_assignment` records the source notebooks (locked cells, hidden tests, points) in the course's
-   gradebook.db and in a template gradebook in a scratch folder (assignments/ is not touched).
+1. `nbgrader generate_assignment` (once per run) records the source notebooks (locked cells, hidden tests, points)
+   in the course's gradebook (assignments/ is not touched); that definition, and nothing else of the gradebook, is
+   copied into a template gradebook in a scratch folder (tools/gradestate.py).
 2. Each submission is graded by its own `nbgrader autograde --student ID` in its own scratch course: a copy of the
    student's files (symbolic links dropped) and a copy of the template gradebook. N submissions run at once
    (`--workers`, default: the number of CPU cores). The notebook runs in a kernel started by
@@ -23,18 +24,21 @@ never modified. Steps:
    that dies (os._exit, a crash) or is killed makes that submission *failed to grade*, with the reason in the
    report: never a silent 0. The other submissions go on.
 4. The scores of the graded submissions are written to gradebook.db (automatic scores only: a manual score an
-   instructor gave is kept), their executed notebooks to autograded/, then `nbgrader generate_feedback` writes
-   feedback/ (scores and failure messages, no hidden test code), `nbgrader export` writes grades.csv with one more
-   column, `grading_status` ("graded", or "failed to grade: <reason>" with the scores left empty).
-5. A report: grading_report_ASSIGNMENT.csv and a table on stdout (status, score, seconds, reason, and code that
-   should be looked at by hand, e.g. rebinding torch functions). Logs of each run: grading_logs/ASSIGNMENT/.
+   instructor gave is kept), their executed notebooks to autograded/, the outcome of each attempt (graded, or
+   failed and why) to grading_status/ASSIGNMENT.json (the entries of students not graded in this run are kept);
+   then `nbgrader generate_feedback` writes feedback/ (scores and failure messages, no hidden test code, no paths
+   of the grading machine) and grades.csv is written for every assignment with nbgrader export's columns and
+   `grading_status` ("graded", "failed to grade: <reason>", "not graded yet" or "missing"; the scores are left
+   empty unless graded). See tools/gradestate.py.
+5. A report: grading_report_ASSIGNMENT.csv (the latest attempt of every student at the assignment) and a table of
+   this run on stdout (status, score, seconds, reason, and code that should be looked at by hand, e.g. rebinding
+   torch functions). Logs of each run: grading_logs/ASSIGNMENT/.
 
 Exit status: 0 when every submission was graded, 2 when some failed to grade, 3 if files under submitted/ changed.
 For several graders at once use a PostgreSQL gradebook: see README.md ("Grading a class").
 """
 
 import argparse
-import csv
 import hashlib
 import json
 import os
@@ -49,10 +53,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import gradestate
 from .autograde_filters import FAULT_MARKER
 from .cells import is_test_cell, nbgrader_metadata
 from .course import (AUTOGRADED_DIRECTORY, COURSE_ID, GRADEBOOK_FILE, ROOT, SOURCE_DIRECTORY, SUBMITTED_DIRECTORY,
-                     check_assignments, course_directory, gradebook_url, nbgrader_env, run_nbgrader, sqlite_url)
+                     check_assignments, course_directory, nbgrader_env, run_nbgrader, sqlite_url)
 
 # The kernel launcher, started by path (it is a standalone program that imports nothing from this package).
 SANDBOX_KERNEL = Path(__file__).resolve().with_name("sandbox_kernel.py")
@@ -178,7 +183,7 @@ def _write_worker_course(work, assignment, settings):
 import sys
 
 sys.path.insert(0, {str(ROOT)!r})
-from tools import autograde_filters as filters  # noqa: E402
+from tools import autograde_filters as filters, feedback_filters  # noqa: E402
 
 c = get_config()
 {_course_directory_config(work)}c.OverwriteCells.add_missing_cells = True
@@ -192,6 +197,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.Autograde.autograde_preprocessors = [
     filters.GuardedExecute,
+    feedback_filters.HideMachinePaths,
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -333,68 +339,7 @@ def _grade_one(student, assignment, scratch, template_db, settings, log_folder):
     return outcome
 
 
-# --- the course gradebook and the report --------------------------------------------------------------------
-
-def record(outcomes, assignment):
-    """Write the automatic scores of the graded submissions into the course gradebook (manual scores are kept)."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(gradebook_url(), COURSE_ID) as gradebook:
-        for outcome in outcomes:
-            gradebook.update_or_create_student(outcome.student)
-            if outcome.status != "graded":
-                continue
-            submission = gradebook.update_or_create_submission(assignment, outcome.student,
-                                                               timestamp=outcome.timestamp)
-            for notebook in submission.notebooks:
-                notebook.late_submission_penalty = outcome.late_penalties.get(notebook.name)
-                for grade in notebook.grades:
-                    grade.auto_score = outcome.grades.get((notebook.name, grade.name))
-                    grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-                for comment in notebook.comments:
-                    comment.auto_comment = outcome.comments.get((notebook.name, comment.name))
-            gradebook.db.commit()
-
-
-def export_grades(outcomes, assignment):
-    """grades.csv from `nbgrader export`, plus a grading_status column; the scores of a submission that failed to
-    grade in this run are left empty rather than shown as 0."""
-    path = ROOT / "grades.csv"
-    run_nbgrader("export", "--to", path)
-    by_student = {outcome.student: outcome for outcome in outcomes}
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    fields = list(rows[0].keys()) if rows else []
-    if "grading_status" not in fields:
-        fields.append("grading_status")
-    for row in rows:
-        outcome = by_student.get(row.get("student_id")) if row.get("assignment") == assignment else None
-        if outcome is None:
-            row.setdefault("grading_status", row.get("grading_status", ""))
-        elif outcome.status == "graded":
-            row["grading_status"] = "graded"
-        else:
-            row["grading_status"] = f"failed to grade: {outcome.reason}"
-            for key in ("raw_score", "score"):
-                row[key] = ""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def write_report(outcomes, assignment):
-    path = ROOT / f"grading_report_{assignment}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student_id", "status", "score", "max_score", "seconds", "reason", "review"])
-        for o in outcomes:
-            writer.writerow([o.student, o.status, f"{o.score:g}" if o.status == "graded" else "",
-                             f"{o.max_score:g}" if o.status == "graded" else "", f"{o.seconds:.1f}", o.reason,
-                             "; ".join(o.review)])
-    return path
-
+# --- the summary ------------------------------------------------------------------------------------------
 
 def print_summary(outcomes):
     print(f"\n{'student':32s} {'status':8s} {'score':>7s} {'max':>5s} {'seconds':>8s}  notes")
@@ -402,17 +347,6 @@ def print_summary(outcomes):
         score = f"{o.score:7.2f} {o.max_score:5g}" if o.status == "graded" else f"{'-':>7s} {'-':>5s}"
         notes = o.reason + (("  [review: " + "; ".join(o.review) + "]") if o.review else "")
         print(f"{o.student:32s} {o.status:8s} {score} {o.seconds:8.1f}  {notes}")
-
-
-def _template_gradebook(assignment, scratch):
-    """A gradebook holding only the assignment's definition (made by generate_assignment in a scratch course)."""
-    template = Path(scratch) / "template"
-    template.mkdir()
-    (template / "nbgrader_config.py").write_text(
-        "c = get_config()\n" + _course_directory_config(template, source_directory=ROOT / SOURCE_DIRECTORY,
-                                                        release_directory=template / "release"))
-    run_nbgrader("generate_assignment", assignment, "--force", root=template)
-    return template / GRADEBOOK_FILE
 
 
 def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DEFAULT_CELL_TIMEOUT,
@@ -443,25 +377,30 @@ def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DE
                 "sandbox": sandbox, "interrupt_grace": interrupt_grace,
                 "threads": max(1, default_workers() // workers)}
 
+    gradestate.check_status_files()  # a damaged status file stops the run before any work, and is kept
     before = fingerprint(ROOT / SUBMITTED_DIRECTORY)
     log_folder = ROOT / "grading_logs" / assignment
     log_folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="dgm-release-") as release:
-        run_nbgrader("generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={release}")
-    start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dgm-grading-") as scratch:
-        template_db = _template_gradebook(assignment, scratch)
+        # Once per run: records the assignment in the course gradebook (assignments/ is not touched); the scratch
+        # courses start from a copy of that definition.
+        run_nbgrader("generate_assignment", assignment, "--force",
+                     f"--CourseDirectory.release_directory={Path(scratch) / 'release'}")
+        template_db = gradestate.template_gradebook(assignment, Path(scratch) / "template")
+        start = time.perf_counter()
         print(f"grading {len(students)} submissions of {assignment} with {workers} workers "
               f"({'sandboxed' if sandbox else 'NOT sandboxed'})", flush=True)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(lambda s: grade_one(s, assignment, scratch, template_db, settings, log_folder),
                                      students))
-    seconds = time.perf_counter() - start
-    record(outcomes, assignment)
+        seconds = time.perf_counter() - start
+    gradestate.record(outcomes, assignment)
+    statuses = gradestate.merge_attempts(gradestate.load_statuses(assignment), outcomes)
+    gradestate.save_statuses(assignment, statuses)
     if any(o.status == "graded" for o in outcomes):
         run_nbgrader("generate_feedback", assignment, "--force")
-    export_grades(outcomes, assignment)
-    report = write_report(outcomes, assignment)
+    gradestate.export_grades()
+    report = gradestate.write_report(assignment, statuses)
     print_summary(outcomes)
     failed = [o for o in outcomes if o.status != "graded"]
     print(f"\nautograde: {len(outcomes)} submissions in {seconds:.1f} s with {workers} workers "

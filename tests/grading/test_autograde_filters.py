@@ -220,3 +220,39 @@ def test_review_flags_tampering_but_not_ordinary_code(tmp_path):
                                                  "answer", solution=True)])
     nbformat.write(plain, str(folder / "a.ipynb"))
     assert grade.review_findings(folder) == []
+
+
+def test_tracebacks_of_a_real_kernel_lose_the_grading_machines_paths(tmp_path):
+    """Real IPython tracebacks (through the standard library, torch in site-packages, dgm_utils, a file in the
+    notebook's folder) and a warning, run in a kernel with the notebook's folder under a scratch path, then the
+    filter that tools/grade.py runs right after the notebook (HideMachinePaths): no path of the machine is left,
+    the cell, the line and the message are."""
+    from nbclient import NotebookClient
+
+    folder = tmp_path / "dgm-grading-x" / "work" / "alice" / "submitted" / "alice" / "hw0_mle"
+    folder.mkdir(parents=True)
+    (folder / "helper.py").write_text("def explode():\n    raise ValueError('from my helper')\n")
+    sources = ["import json\njson.loads('{')",
+               "import torch\ntorch.nn.Linear(3, 2)(torch.zeros(4, 5))",
+               "from dgm_utils import checks\nchecks.assert_close(torch.zeros(2), torch.ones(2), 'my output')",
+               "import helper\nhelper.explode()",
+               "open('data/missing.npy')",
+               "import warnings\nwarnings.warn('careful')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    NotebookClient(notebook, kernel_name="python3", timeout=120, allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    before = json.dumps([c.outputs for c in notebook.cells])
+    assert str(folder) in before and "site-packages" in before  # the paths were there to be removed
+    notebook, _ = feedback_filters.HideMachinePaths().preprocess(notebook, {"metadata": {"path": str(folder)}})
+    after = json.dumps([c.outputs for c in notebook.cells])
+    for secret in (str(tmp_path), "/tmp/", str(helpers.REPO), "site-packages", "ipykernel_", sys.prefix):
+        assert secret not in after, (secret, after[:3000])
+    errors = [next(o for o in c.outputs if o["output_type"] == "error") for c in notebook.cells[:5]]
+    plain = ["\n".join(feedback_filters.ANSI_ESCAPE.sub("", entry) for entry in e["traceback"]) for e in errors]
+    assert "Cell In[1], line 2" in plain[0] and "json/decoder.py" in plain[0] and "Expecting property name" in plain[0]
+    assert "torch/nn/modules/linear.py" in plain[1] and "mat1 and mat2 shapes cannot be multiplied" in plain[1]
+    assert "dgm_utils/checks.py" in plain[2] and "my output" in plain[2]
+    assert "helper.py:2" in plain[3] and "from my helper" in plain[3]
+    assert errors[4]["evalue"] == "[Errno 2] No such file or directory: 'data/missing.npy'"
+    warning = "".join(o.get("text", "") for o in notebook.cells[5].outputs)
+    assert "<notebook cell>:2: UserWarning: careful" in warning, warning
