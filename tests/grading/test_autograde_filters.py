@@ -239,7 +239,7 @@ def test_tracebacks_of_a_real_kernel_lose_the_grading_machines_paths(tmp_path):
                "open('data/missing.npy')",
                "import warnings\nwarnings.warn('careful')"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    NotebookClient(notebook, kernel_name="python3", timeout=120, allow_errors=True,
+    NotebookClient(notebook, kernel_name="python3", timeout=300, startup_timeout=300, allow_errors=True,
                    resources={"metadata": {"path": str(folder)}}).execute()
     before = json.dumps([c.outputs for c in notebook.cells])
     assert str(folder) in before and "site-packages" in before  # the paths were there to be removed
