@@ -1,12 +1,12 @@
-"""Correct, with explicit Python loops over the components, a hand-written max-shift log-sum-exp, weights as
-exp(l - logsumexp(l)), labels drawn by inverting the cumulative weights, and the fit through an nn.Module.
+"""Correct, with explicit Python loops over the components, a hand-written max-shift log-sum-exp, log weights
+l - logsumexp(l), labels drawn by inverting the cumulative weights, and the fit through an nn.Module.
 
 expect-zero: none
 """
 # %% mixture_log_prob
 def mixture_log_prob(x, means, log_stds, logits):
     num_components, dim = means.shape
-    log_weights = torch.log(torch.exp(logits - torch.logsumexp(logits, dim=0)))
+    log_weights = logits - torch.logsumexp(logits, dim=0)
     terms = []
     for k in range(num_components):
         log_density = torch.zeros(x.shape[0], dtype=x.dtype)

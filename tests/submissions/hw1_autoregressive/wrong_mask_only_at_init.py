@@ -1,7 +1,7 @@
 """MaskedLinear zeroes the masked weights once in __init__ and then runs a plain linear layer: the masked weights get
 gradients, and training brings them back.
 
-expect-zero: test_masked_linear
+expect-zero: test_masked_linear test_train_digits
 """
 # %% masked_linear
 class MaskedLinear(nn.Linear):

@@ -1,7 +1,7 @@
 """The output mask uses `>=` instead of `>`: output d sees hidden units of degree d, hence input d itself. The model is
 no longer autoregressive (nor normalized).
 
-expect-zero: test_masks test_made_autoregressive test_made_normalized
+expect-zero: test_masks test_made_autoregressive test_made_normalized test_train_digits
 """
 # %% made_masks
 def made_masks(ordering, hidden_degrees):
