@@ -61,8 +61,9 @@ _MODULES = frozenset({"torch", "F", "functional", "math", "np", "numpy", "nn"})
 _NO_DETACH = frozenset({"zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand", "randint",
                         "randperm", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like",
                         "tensor", "as_tensor", "multinomial", "bernoulli", "chunk", "split", "unbind", "detach",
-                        "tolist", "item", "size", "dim", "numel", "manual_seed", "Generator", "no_grad", "get_default_dtype",
-                        "register_buffer", "append", "extend", "zero_grad", "step", "backward", "requires_grad_"})
+                        "tolist", "item", "size", "dim", "numel", "manual_seed", "Generator", "no_grad",
+                        "get_default_dtype", "register_buffer", "append", "extend", "zero_grad", "step", "backward",
+                        "requires_grad_"})
 # Methods that give the same tensor, or a copy or view of it, in the same graph.
 _SAME_GRAPH = frozenset({"clone", "float", "double", "to", "contiguous", "view", "reshape", "unsqueeze", "squeeze"})
 _BUILTINS = frozenset(dir(builtins))
