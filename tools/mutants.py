@@ -2,6 +2,7 @@
 
     python -m tools.mutants ASSIGNMENT [--workers N] [--cells a,b] [--only ID ...] [--limit N] [--timeout S]
                                        [--min-score F] [--report PATH] [--survivors PATH] [--list]
+    python -m tools.mutants ASSIGNMENT --rescore REPORT   (count an earlier report again, after editing the list)
     make mutants ASSIGNMENT=hw0_mle [MUTANT_WORKERS=N]
 
 1. Every solution cell of solutions/ASSIGNMENT/ASSIGNMENT.ipynb (nbgrader `solution: true`) is mutated by
@@ -241,6 +242,19 @@ def run_mutants(cells, mutants, *, workers=None, timeout=None, memory_gb=4, log=
     return baseline, results, limit_seconds
 
 
+def _listing(entry, listed):
+    """Mark a report entry as listed (equivalent, if it survived) or not, from the equivalents {id: reason}."""
+    entry.pop("equivalent_reason", None)
+    entry["listed"] = entry["id"] in listed
+    if entry["status"] == "equivalent":
+        entry["status"] = "survived"
+    if entry["listed"]:
+        entry["equivalent_reason"] = listed[entry["id"]]
+        if entry["status"] == "survived":
+            entry["status"] = "equivalent"
+    return entry
+
+
 def entries_of(mutants, results, listed):
     """One report entry per mutant: what it is, its status and, for a killed one, which cell killed it and why."""
     entries = []
@@ -249,14 +263,17 @@ def entries_of(mutants, results, listed):
         entry = asdict(mutant)
         del entry["source"]
         status = {"passed": "survived", "failed": "killed"}.get(result["status"], result["status"])
-        entry.update(description=mutant.description, status=status, listed=mutant.id in listed,
-                     killed_by=result.get("cell"), reason=result.get("reason"), seconds=result.get("seconds"))
-        if mutant.id in listed:
-            entry["equivalent_reason"] = listed[mutant.id]
-            if status == "survived":
-                entry["status"] = "equivalent"
-        entries.append(entry)
+        entry.update(description=mutant.description, status=status, killed_by=result.get("cell"),
+                     reason=result.get("reason"), seconds=result.get("seconds"))
+        entries.append(_listing(entry, listed))
     return entries
+
+
+def rescore(report, listed, generated):
+    """The report of an earlier run, counted again with another list of equivalents (nothing is run)."""
+    entries = [_listing(dict(entry), listed) for entry in report["mutants"]]
+    return summarize(report["assignment"], entries, listed, generated, report["baseline"], report["timeout"],
+                     report["seconds"], partial=report["partial"])
 
 
 def analyse(assignment, *, workers=None, cells=None, only=None, limit=None, timeout=None, equivalents=None,
@@ -329,6 +346,8 @@ def main(argv=None):
     parser.add_argument("--report", help="JSON report (default: mutants_ASSIGNMENT.json)")
     parser.add_argument("--survivors", help="also write the survivors as text to this file")
     parser.add_argument("--list", action="store_true", help="print the mutants without running them")
+    parser.add_argument("--rescore", metavar="REPORT", help="count an earlier JSON report again with the current "
+                                                             "equivalents file (runs nothing; rewrites REPORT)")
     args = parser.parse_args(argv)
     if args.assignment not in assignments_in_source():
         parser.error(f"no assignment {args.assignment!r} in {SOURCE_DIRECTORY}/ "
@@ -338,8 +357,18 @@ def main(argv=None):
             print(f"{mutant.id}\n    {mutant.original.strip()}\n ->  {mutant.mutated.strip()}")
         return 0
     try:
-        report = analyse(args.assignment, workers=args.workers, cells=args.cells, only=args.only, limit=args.limit,
-                         timeout=args.timeout, equivalents=args.equivalents, memory_gb=args.memory_gb)
+        if args.rescore:
+            earlier = json.loads(Path(args.rescore).read_text(encoding="utf-8"))
+            if earlier.get("assignment") != args.assignment or "error" in earlier:
+                raise ValueError(f"{args.rescore} is not a finished report of {args.assignment}")
+            generated = {m.id for _, m in all_mutants(load_notebook(args.assignment)[1])}
+            listed = load_equivalents(args.equivalents or equivalents_path(args.assignment))
+            report = rescore(earlier, listed, generated)
+            args.report = args.report or args.rescore
+        else:
+            report = analyse(args.assignment, workers=args.workers, cells=args.cells, only=args.only,
+                             limit=args.limit, timeout=args.timeout, equivalents=args.equivalents,
+                             memory_gb=args.memory_gb)
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -21,7 +21,8 @@ import io
 import tokenize
 from dataclasses import dataclass
 
-SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
+from .course import BEGIN_SOLUTION, END_SOLUTION
+
 
 OPERATORS = {
     "arith": "an arithmetic operator swapped (+ <-> -, * <-> /, ** -> *, // -> /, % -> //)",
@@ -61,8 +62,9 @@ _MODULES = frozenset({"torch", "F", "functional", "math", "np", "numpy", "nn"})
 _NO_DETACH = frozenset({"zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand", "randint",
                         "randperm", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like",
                         "tensor", "as_tensor", "multinomial", "bernoulli", "chunk", "split", "unbind", "detach",
-                        "tolist", "item", "size", "dim", "numel", "manual_seed", "Generator", "no_grad", "get_default_dtype",
-                        "register_buffer", "append", "extend", "zero_grad", "step", "backward", "requires_grad_"})
+                        "tolist", "item", "size", "dim", "numel", "manual_seed", "Generator", "no_grad",
+                        "get_default_dtype", "register_buffer", "append", "extend", "zero_grad", "step", "backward",
+                        "requires_grad_"})
 # Methods that give the same tensor, or a copy or view of it, in the same graph.
 _SAME_GRAPH = frozenset({"clone", "float", "double", "to", "contiguous", "view", "reshape", "unsqueeze", "squeeze"})
 _BUILTINS = frozenset(dir(builtins))
@@ -89,9 +91,9 @@ def solution_lines(source):
     """The numbers (1-based) of the lines between the solution markers."""
     lines, inside = set(), False
     for number, text in enumerate(source.splitlines(), 1):
-        if SOLUTION_BEGIN in text:
+        if BEGIN_SOLUTION in text:
             inside = True
-        elif SOLUTION_END in text:
+        elif END_SOLUTION in text:
             inside = False
         elif inside:
             lines.add(number)
@@ -110,13 +112,10 @@ class _Text:
         self.operators = []  # (offset, symbol) of every operator token
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.OP:
-                self.operators.append((self.offset_chars(*token.start), token.string))
+                self.operators.append((self.starts[token.start[0] - 1] + token.start[1], token.string))
 
     def offset(self, lineno, col_bytes):
         return self.starts[lineno - 1] + len(self.lines[lineno - 1].encode()[:col_bytes].decode())
-
-    def offset_chars(self, lineno, col):
-        return self.starts[lineno - 1] + col
 
     def start(self, node):
         return self.offset(node.lineno, node.col_offset)

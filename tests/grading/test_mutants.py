@@ -136,6 +136,20 @@ def test_the_equivalents_file(tmp_path):
             tool.load_equivalents(path)
 
 
+def test_a_report_counted_again_with_another_list():
+    mutants = [(0, m) for m in _mutants()[:4]]
+    results = {m.id: {"status": "passed" if n < 2 else "failed", "cell": None if n < 2 else "test"}
+               for n, (_, m) in enumerate(mutants)}
+    ids = [m.id for _, m in mutants]
+    report = tool.summarize("synthetic", tool.entries_of(mutants, results, {}), {}, set(ids), {}, 1, 1)
+    assert report["survivors"] == ids[:2] and report["score"] == 0.5
+    listed = {ids[0]: "same", ids[2]: "wrongly listed", "gone:x:1:1:0": "stale"}
+    again = tool.rescore(json.loads(json.dumps(report)), listed, set(ids))
+    assert again["survivors"] == ids[1:2] and again["counts"]["equivalent"] == 2 and again["score"] == 0.5
+    assert again["listed_but_killed"] == [ids[2]] and again["stale_equivalents"] == ["gone:x:1:1:0"]
+    assert tool.rescore(again, {}, set(ids))["survivors"] == ids[:2]
+
+
 def test_the_committed_equivalents_files_are_valid_and_name_existing_mutants():
     for path in sorted((helpers.REPO / "tests" / "mutants").glob("*.toml")):
         listed = tool.load_equivalents(path)
