@@ -38,7 +38,7 @@ EXPECTATIONS = {
         required_wrong=("wrong_mask_strict_hidden", "wrong_output_mask_not_strict", "wrong_first_layer_type_b",
                         "wrong_sampler_natural_order", "wrong_sampler_off_by_one", "wrong_no_one_minus_p",
                         "wrong_sampler_shared_uniform", "wrong_pixelcnn_no_relu", "wrong_pixelcnn_fixed_kernel",
-                        "wrong_conv_mask_fixed_size", "wrong_mask_as_parameter"),
+                        "wrong_conv_mask_fixed_size", "wrong_mask_as_parameter", "wrong_pixelcnn_missing_layer"),
         blocked_names=("made_masks", "MaskedLinear", "MaskedConv2d"),
         visible_marker="# Tests of made_masks: the masks for given orderings and degrees (2 points).",
     ),
