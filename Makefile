@@ -8,8 +8,10 @@ WORKERS ?= auto
 ASSIGNMENT ?=
 # submissions graded at once by `make grade` (default: one per CPU core)
 GRADE_WORKERS ?=
+# worker processes of `make mutants` (default: one per CPU core)
+MUTANT_WORKERS ?=
 
-.PHONY: help venv book test test-fast release grade lock clean
+.PHONY: help venv book test test-fast release grade mutants lock clean
 
 help:
 	@echo "make book        set up .venv if needed and build the book (executes every chapter) to _build/html"
@@ -17,6 +19,8 @@ help:
 	@echo "make release     regenerate assignments/ from solutions/ (nbgrader generate_assignment)"
 	@echo "make grade ASSIGNMENT=hw0_mle [GRADE_WORKERS=N]   autograde submitted/*/ASSIGNMENT in parallel, sandboxed;"
 	@echo "                 export grades.csv, make feedback, report failures (see README: Grading a class)"
+	@echo "make mutants ASSIGNMENT=hw0_mle [MUTANT_WORKERS=N]   mutation analysis of the hidden tests: mutate the solution"
+	@echo "                 cells, run the tests on each mutant, report the survivors and the score (tests/mutants/README.md)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +47,9 @@ grade: $(STAMP)
 	@bash tools/install_sandbox.sh
 	$(BIN)/python -m tools.grade $(ASSIGNMENT) $(if $(GRADE_WORKERS),--workers $(GRADE_WORKERS))
 
+mutants: $(STAMP)
+	$(BIN)/python -m tools.mutants $(ASSIGNMENT) $(if $(MUTANT_WORKERS),--workers $(MUTANT_WORKERS))
+
 lock:
 	rm -rf /tmp/dgm-lock && $(PYTHON) -m venv /tmp/dgm-lock && /tmp/dgm-lock/bin/pip install -q -r requirements.in \
 	  && { echo "# Pinned environment (generated from requirements.in by 'make lock'; Python 3.11, CPU)."; \
@@ -50,4 +57,4 @@ lock:
 
 clean:
 	# generated files only: the gradebook (manual grades) and submitted/ are never removed
-	rm -rf _build autograded feedback grading_logs grading_report_*.csv .pytest_cache
+	rm -rf _build autograded feedback grading_logs grading_report_*.csv mutants_*.json .pytest_cache
