@@ -49,7 +49,7 @@ EXPECTATIONS = {
                                 "_check_maf_inverse", "_train_factory"}),
         required_wrong=("wrong_logdet_sign", "wrong_logdet_missing_scale", "wrong_mask_not_alternating",
                         "wrong_inverse_no_shift", "wrong_maf_natural_order", "wrong_maf_single_pass",
-                        "wrong_maf_log_scale_as_scale"),
+                        "wrong_maf_log_scale_as_scale", "wrong_scale_no_shift", "wrong_mask_aliased"),
         blocked_names=("AffineCoupling", "MAFLayer", "realnvp"),
         visible_marker="# Tests of AffineCoupling.forward: the kept dimensions pass unchanged, the others are scaled "
                        "and shifted (1 point).",
@@ -61,7 +61,8 @@ EXPECTATIONS = {
                                 "_oracle_iwae", "_oracle_negative_elbo"}),
         required_wrong=("wrong_kl_sign", "wrong_kl_log_var_as_variance", "wrong_elbo_missing_kl",
                         "wrong_iwae_mean_log_weights", "wrong_reparameterize_detached", "wrong_std_exp_log_var",
-                        "wrong_iwae_no_log_k"),
+                        "wrong_iwae_no_log_k", "wrong_iwae_naive_log_mean_exp",
+                        "wrong_reparameterize_noise_shared_over_samples"),
         blocked_names=("reparameterize", "gaussian_kl", "CategoricalDecoder", "VAE"),
         visible_marker="# Tests of reparameterize: shapes and the distribution of the samples (1 point).",
     ),
