@@ -31,6 +31,12 @@ BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
 
+def cpu_cores():
+    """The CPU cores this process may run on (its affinity where the OS tells it): the default number of workers of
+    the grading and mutation tools."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
 def sqlite_url(root=ROOT):
     """The address of the SQLite gradebook of the course at `root`."""
     return "sqlite:///" + str(Path(root) / GRADEBOOK_FILE)

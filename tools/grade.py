@@ -57,7 +57,7 @@ from . import gradestate
 from .autograde_filters import FAULT_MARKER
 from .cells import is_test_cell, nbgrader_metadata
 from .course import (AUTOGRADED_DIRECTORY, COURSE_ID, GRADEBOOK_FILE, ROOT, SOURCE_DIRECTORY, SUBMITTED_DIRECTORY,
-                     check_assignments, course_directory, nbgrader_env, run_nbgrader, sqlite_url)
+                     check_assignments, course_directory, cpu_cores, nbgrader_env, run_nbgrader, sqlite_url)
 
 # The kernel launcher, started by path (it is a standalone program that imports nothing from this package).
 SANDBOX_KERNEL = Path(__file__).resolve().with_name("sandbox_kernel.py")
@@ -115,10 +115,6 @@ def fingerprint(folder):
         return {}
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
-
-
-def default_workers():
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def sandbox_available():
@@ -363,7 +359,7 @@ def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DE
                          f"(looked in {SUBMITTED_DIRECTORY}/*/{assignment})")
     if not students:
         raise SystemExit(f"nothing to grade: no folder {SUBMITTED_DIRECTORY}/<student_id>/{assignment}/ in {ROOT}")
-    workers = workers or default_workers()
+    workers = workers or cpu_cores()
     if workers < 1:
         raise SystemExit(f"--workers must be at least 1, got {workers}")
     if sandbox is None:
@@ -375,7 +371,7 @@ def grade_assignment(assignment, *, students=None, workers=None, cell_timeout=DE
         raise SystemExit("the sandbox was asked for but bubblewrap (bwrap) cannot start here")
     settings = {"cell_timeout": cell_timeout, "submission_timeout": submission_timeout, "memory_gb": memory_gb,
                 "sandbox": sandbox, "interrupt_grace": interrupt_grace,
-                "threads": max(1, default_workers() // workers)}
+                "threads": max(1, cpu_cores() // workers)}
 
     gradestate.check_status_files()  # a damaged status file stops the run before any work, and is kept
     before = fingerprint(ROOT / SUBMITTED_DIRECTORY)

@@ -31,7 +31,6 @@ or the input is wrong (unknown assignment, cell or id; a malformed equivalents f
 import argparse
 import json
 import multiprocessing
-import os
 import sys
 import time
 import tomllib
@@ -42,7 +41,7 @@ from pathlib import Path
 
 from . import mutant_worker
 from .cells import grade_id, is_test_cell, nbgrader_metadata
-from .course import BEGIN_SOLUTION, END_SOLUTION, ROOT, SOURCE_DIRECTORY, assignments_in_source
+from .course import BEGIN_SOLUTION, END_SOLUTION, ROOT, SOURCE_DIRECTORY, assignments_in_source, cpu_cores
 from .mutations import generate
 
 EQUIVALENTS_DIRECTORY = ROOT / "tests" / "mutants"
@@ -216,7 +215,7 @@ def select(mutants, *, cells=None, only=None, limit=None, names=()):
 def run_mutants(cells, mutants, *, workers=None, timeout=None, memory_gb=4, log=print):
     """Run the baseline, then (if it passes) every mutant [(cell index, Mutant)] on the notebook's `cells`.
     Returns (baseline result, {mutant id: result}, the timeout used)."""
-    count = workers or os.cpu_count() or 1
+    count = workers or cpu_cores()
     pool = _Workers(min(count, max(1, len(mutants))), cells, memory_gb)
     results = {}
     try:
