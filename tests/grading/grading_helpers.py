@@ -256,3 +256,11 @@ def assignment_names():
 
 
 ASSIGNMENTS = [Assignment(name) for name in assignment_names()]
+
+
+def assignment_named(name):
+    """The `Assignment` of solutions/<name>/ (ValueError naming the known ones otherwise)."""
+    for assignment in ASSIGNMENTS:
+        if assignment.name == name:
+            return assignment
+    raise ValueError(f"no assignment {name!r} in solutions/; known: {', '.join(a.name for a in ASSIGNMENTS)}")

@@ -31,6 +31,14 @@ def test_every_assignment_is_described():
         assert (helpers.REPO / "tests" / "submissions" / name / "README.md").is_file(), name
 
 
+def test_every_assignment_has_its_corpus_module():
+    """Each assignment's corpus is graded by its own module (see tests/grading/corpus_suite.py for why)."""
+    for name in helpers.assignment_names():
+        module = helpers.REPO / "tests" / "grading" / f"test_corpus_{name}.py"
+        assert module.is_file(), f"add {module.relative_to(helpers.REPO)} (copy test_corpus_hw0_mle.py, set ASSIGNMENT)"
+        assert f'ASSIGNMENT = "{name}"' in module.read_text(), f"{module.name} must set ASSIGNMENT = {name!r}"
+
+
 def test_a_new_assignment_without_expectations_is_found(tmp_path):
     """The check above sees an assignment that has source notebooks but no entry in tools/assignments.py."""
     course = helpers.make_course(tmp_path)

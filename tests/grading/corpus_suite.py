@@ -5,9 +5,13 @@ and neither hidden test code nor the grading machine's file paths in the feedbac
 
 The whole corpus of an assignment (the solution, the untouched release and every correct_, tamper_, reference_ and
 wrong_ answer file of tests/submissions/<assignment>/) is graded by ONE `python -m tools.grade` run in a throwaway
-copy of the course, shared by every test of this module; the run starts the first time a test of that assignment
-needs it. The tests that share a run live in this one module because `make test` distributes modules whole to the
-pytest-xdist workers (`--dist loadfile`), and a fixture is shared only within a worker. The adversarial corpus
+copy of the course, shared by every test of that assignment; the run starts the first time one of them needs it.
+
+This file holds the tests; each assignment runs them from its own module tests/grading/test_corpus_<assignment>.py,
+which sets ``ASSIGNMENT`` and star-imports this file. `make test` hands modules whole to the pytest-xdist workers
+(`--dist loadfile`) and a module-scoped fixture is shared only within a module, so one module per assignment keeps
+one grading run per assignment while letting the workers grade different assignments at the same time (one module
+for the whole course put every corpus on one worker: the critical path of the suite). The adversarial corpus
 (fault_, attack_) needs other limits and regrades its course copy: test_grading_faults.py.
 """
 
@@ -23,14 +27,20 @@ pytestmark = pytest.mark.slow
 ACCEPTED = ["correct_", "tamper_", "reference_"]
 WRONG = ["wrong_"]
 PREFIXES = ACCEPTED + WRONG
-CASES = [(assignment, submission) for assignment in helpers.ASSIGNMENTS
-         for submission in assignment.load_submissions(PREFIXES)]
 # The course's budget: autograding one submission of one assignment takes at most 90 s.
 SECONDS_PER_SUBMISSION = 90
 
 
-def by_name(assignments):
-    return pytest.mark.parametrize("assignment", assignments, ids=lambda a: a.name)
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrize the tests of a test_corpus_<assignment>.py module with its assignment and its answer files."""
+    assignment = helpers.assignment_named(metafunc.module.ASSIGNMENT)
+    if "assignment" in metafunc.fixturenames:
+        metafunc.parametrize("assignment", [assignment], ids=[assignment.name], scope="module")
+    if "submission" in metafunc.fixturenames:
+        submissions = assignment.load_submissions(PREFIXES)
+        metafunc.parametrize("submission", submissions, ids=[s.name for s in submissions])
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +86,6 @@ def leaked_hidden_lines(assignment, course, student, text):
 
 # --- the corpus itself (no grading) ---------------------------------------------------------------------------
 
-@by_name(helpers.ASSIGNMENTS)
 def test_correct_submissions_exist(assignment):
     submissions = assignment.load_submissions(ACCEPTED)
     correct = [s for s in submissions if s.name.startswith("correct_")]
@@ -88,7 +97,6 @@ def test_correct_submissions_exist(assignment):
     assert reference and all(s.expect_zero == set(assignment.points_per_test_cell()) for s in reference)
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_the_named_bugs_are_covered(assignment):
     submissions = assignment.load_submissions(WRONG)
     names = {submission.name for submission in submissions}
@@ -99,7 +107,6 @@ def test_the_named_bugs_are_covered(assignment):
 
 # --- one grading run per assignment ---------------------------------------------------------------------------
 
-@by_name(helpers.ASSIGNMENTS)
 def test_grade_tool_runs_within_budget(graded, assignment):
     result = graded(assignment)
     check_run(result)
@@ -107,26 +114,22 @@ def test_grade_tool_runs_within_budget(graded, assignment):
     assert seconds / len(students) < SECONDS_PER_SUBMISSION, f"{seconds / len(students):.1f} s per submission"
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_solution_gets_full_marks(graded, assignment):
     scores = check_run(graded(assignment))
     assert scores["solution"] == assignment.points_per_test_cell()
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_untouched_release_gets_zero(graded, assignment):
     scores = check_run(graded(assignment))
     assert scores["untouched"] == {grade_id: 0.0 for grade_id in assignment.points_per_test_cell()}
 
 
-@pytest.mark.parametrize("assignment, submission", CASES, ids=lambda case: getattr(case, "name", None))
 def test_submission_scores(graded, assignment, submission):
     """Accepted files get full points except where they say; each wrong_ file loses exactly the named cells."""
     scores = check_run(graded(assignment))[submission.name]
     assert scores == expected_scores(assignment, submission), submission.description
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_grades_csv_has_every_total(graded, assignment):
     result = graded(assignment)
     scores = check_run(result)
@@ -140,7 +143,6 @@ def test_grades_csv_has_every_total(graded, assignment):
         assert rows[student]["grading_status"] == "graded"
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_feedback_names_the_blocked_reference(graded, assignment):
     result = graded(assignment)
     check_run(result)
@@ -150,7 +152,6 @@ def test_feedback_names_the_blocked_reference(graded, assignment):
         assert f"called the course's reference implementation `{name}" in text, name
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_feedback_shows_no_hidden_test_code(graded, assignment):
     result = graded(assignment)
     check_run(result)
@@ -168,7 +169,6 @@ def test_feedback_shows_no_hidden_test_code(graded, assignment):
         assert not leaked, f"{student}: hidden test code in the feedback: {leaked[:3]}"
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_wrong_feedback_reports_the_failures(graded, assignment):
     result = graded(assignment)
     check_run(result)
@@ -180,7 +180,6 @@ def test_wrong_feedback_reports_the_failures(graded, assignment):
         assert not leaked, f"{submission.name}: hidden test code in the feedback: {leaked[:3]}"
 
 
-@by_name(helpers.ASSIGNMENTS)
 def test_feedback_shows_no_path_of_the_grading_machine(graded, assignment):
     """Tracebacks through dgm_utils, torch and the scratch folders show library-relative names only, in the feedback
     page and in the outputs of the autograded notebook."""
