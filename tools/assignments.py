@@ -66,6 +66,19 @@ EXPECTATIONS = {
         blocked_names=("reparameterize", "gaussian_kl", "CategoricalDecoder", "VAE"),
         visible_marker="# Tests of reparameterize: shapes and the distribution of the samples (1 point).",
     ),
+    "hw4_gan": Expectations(
+        total_points=10,
+        answer_cells=5,
+        hidden_names=frozenset({"_oracle_mmd2", "_gaussian_kernel_mean", "_softplus64", "_check_loss",
+                                "_oracle_penalty", "_train_ring_gan", "_ring_quality"}),
+        required_wrong=("wrong_mmd_biased", "wrong_permutation_within_samples", "wrong_generator_loss_saturating",
+                        "wrong_penalty_no_create_graph", "wrong_penalty_real_points", "wrong_mmd_kernel_h",
+                        "wrong_pvalue_no_plus_one", "wrong_pvalue_strict", "wrong_discriminator_naive_log",
+                        "wrong_discriminator_labels_swapped", "wrong_discriminator_mean_of_all",
+                        "wrong_penalty_eps_per_coordinate", "wrong_penalty_norm_over_batch", "wrong_penalty_backward"),
+        blocked_names=("mmd2", "mmd_permutation_test"),
+        visible_marker="# Tests of mmd2: values by hand and against an independent computation (1 point).",
+    ),
 }
 
 
