@@ -1,4 +1,4 @@
-"""Metrics for generative models: likelihoods, the gap to the true entropy, two-sample tests, grids.
+"""Metrics for generative models: likelihoods, the gap to the true entropy, two-sample tests, sample quality, grids.
 
 Likelihood
     ``nll`` and ``evaluate_nll`` give the mean negative log-likelihood in nats per example;
@@ -7,9 +7,22 @@ Likelihood
 Distance to the truth on toys
     For a toy p with exact density (``dgm_utils.data``), NLL(q) - H(p) = KL(p || q) (``kl_gap``).
 
-Samples only (implicit models)
-    ``mmd2`` is the unbiased estimate of the squared maximum mean discrepancy with a Gaussian kernel
-    (Gretton et al. 2012), ``mmd_permutation_test`` turns it into a two-sample test.
+Two-sample tests (models known only through their samples; chapter 4)
+    ``mmd2`` estimates the squared maximum mean discrepancy with a Gaussian kernel (Gretton et al. 2012),
+    unbiased by default or biased (``biased=True``, the V-statistic); ``median_bandwidth`` is the median
+    heuristic it uses by default; ``mmd2_multiscale`` sums Gaussian kernels over several bandwidths
+    (by default ``multiscale_bandwidths``: the median times ``MULTISCALE_FACTORS`` = 0.25, 0.5, 1, 2, 4);
+    ``mmd_permutation_test`` turns either kernel into a test with a valid p-value;
+    ``classifier_two_sample_test`` is the classifier two-sample test (C2ST, Lopez-Paz & Oquab 2017): the
+    held-out accuracy of a small classifier trained to tell the samples apart, with its binomial p-value,
+    returned as a :class:`C2ST`.
+
+Sample quality on digits (implicit, energy-based and diffusion models; chapters 4-7)
+    ``digits_classifier`` is a small CNN trained by dgm_utils in seconds, deterministically, and cached (no
+    downloaded network); in its feature space, ``frechet_distance`` (FID's formula, scipy's matrix square
+    root) gives ``digits_frechet_distance``, and ``precision_recall`` (improved precision and recall,
+    Kynkäänniemi et al. 2019, on any features) gives ``digits_precision_recall``; ``confident_fraction``
+    counts samples classified with confidence; ``sample_metrics`` reports all of them and the MMD^2.
 
 Grids (2-D densities)
     ``grid_log_prob`` evaluates a density on the cell centres of a grid over a box (for heat maps),
@@ -21,13 +34,20 @@ it returns), a model with neither raises :class:`dgm_utils.base.DensityNotAvaila
 ``x -> log p(x)`` is taken as an exact log-density. An ``nn.Module`` is put in eval mode for the evaluation and
 restored afterwards; evaluation runs without gradients, in batches, on the model's device.
 
-Files: ``likelihood.py`` (NLL, bits/dim, the gap to the entropy), ``two_sample.py`` (MMD), ``grid.py``.
+Files: ``likelihood.py`` (NLL, bits/dim, the gap to the entropy), ``two_sample.py`` (MMD and its permutation
+test), ``classifier_test.py`` (C2ST), ``samples.py`` (the digits classifier and the sample-quality metrics),
+``grid.py``.
 """
 
 from dgm_utils.base import NLL
+from dgm_utils.metrics.classifier_test import C2ST, classifier_two_sample_test
 from dgm_utils.metrics.grid import grid_integral, grid_log_prob
 from dgm_utils.metrics.likelihood import bits_per_dim, evaluate_nll, kl_gap, nll
-from dgm_utils.metrics.two_sample import mmd2, mmd_permutation_test
+from dgm_utils.metrics.samples import (DigitsClassifier, confident_fraction, digits_classifier,
+                                       digits_frechet_distance, digits_precision_recall, frechet_distance,
+                                       precision_recall, sample_metrics)
+from dgm_utils.metrics.two_sample import (MULTISCALE_FACTORS, median_bandwidth, mmd2, mmd2_multiscale,
+                                          mmd_permutation_test, multiscale_bandwidths)
 
 __all__ = [
     "NLL",
@@ -36,7 +56,21 @@ __all__ = [
     "evaluate_nll",
     "kl_gap",
     "mmd2",
+    "mmd2_multiscale",
+    "median_bandwidth",
+    "multiscale_bandwidths",
+    "MULTISCALE_FACTORS",
     "mmd_permutation_test",
+    "C2ST",
+    "classifier_two_sample_test",
+    "DigitsClassifier",
+    "digits_classifier",
+    "frechet_distance",
+    "digits_frechet_distance",
+    "confident_fraction",
+    "precision_recall",
+    "digits_precision_recall",
+    "sample_metrics",
     "grid_log_prob",
     "grid_integral",
 ]

@@ -1,4 +1,5 @@
-"""dgm_utils.metrics: likelihood bookkeeping, the KL gap on toys, MMD and grid integration."""
+"""dgm_utils.metrics: likelihood bookkeeping, the KL gap on toys, MMD (unbiased, biased, multi-scale), the
+permutation and classifier two-sample tests, and grid integration (sample-quality metrics: test_metrics_samples)."""
 
 import math
 
@@ -242,6 +243,155 @@ def test_permutation_test_p_values():
         metrics.mmd_permutation_test(x, y, 0)
     with pytest.raises(TypeError, match="Generator"):
         metrics.mmd_permutation_test(x, y, 10, generator=3)
+
+
+def _brute_force_biased_mmd2(x, y, bandwidth):
+    """The V-statistic by a float64 double loop over all pairs, the diagonals included."""
+    def k(a, b):
+        return math.exp(-float(((a - b) ** 2).sum()) / (2 * bandwidth**2))
+
+    n, m = len(x), len(y)
+    xx = sum(k(x[i], x[j]) for i in range(n) for j in range(n)) / n**2
+    yy = sum(k(y[i], y[j]) for i in range(m) for j in range(m)) / m**2
+    xy = sum(k(x[i], y[j]) for i in range(n) for j in range(m)) / (n * m)
+    return xx + yy - 2 * xy
+
+
+def test_biased_mmd2_is_the_v_statistic_and_exceeds_the_unbiased_one():
+    generator = _seeded(3)
+    for n, m, shift in ((6, 4, 0.0), (5, 8, 1.0), (9, 9, 0.3)):
+        x = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        y = torch.randn(m, 2, generator=generator, dtype=torch.float64) + shift
+        biased = float(metrics.mmd2(x, y, 0.7, biased=True))
+        unbiased = float(metrics.mmd2(x, y, 0.7))
+        assert biased == pytest.approx(_brute_force_biased_mmd2(x, y, 0.7), abs=1e-12)
+        assert unbiased == pytest.approx(_brute_force_mmd2(x, y, 0.7), abs=1e-12)
+        # V - U = (1 - mean_{i != j} k(x_i, x_j)) / N + (1 - mean_{i != j} k(y_i, y_j)) / M >= 0
+        def mean_off_diagonal(z):
+            kernel = torch.exp(-torch.cdist(z, z) ** 2 / (2 * 0.7**2))
+            return float((kernel.sum() - len(z)) / (len(z) * (len(z) - 1)))
+        gap = (1 - mean_off_diagonal(x)) / n + (1 - mean_off_diagonal(y)) / m
+        assert biased - unbiased == pytest.approx(gap, abs=1e-12) and gap > 0
+    # the V-statistic is >= 0 even for two draws of one distribution, where the U-statistic is often negative
+    x, y = torch.randn(30, 2, generator=generator), torch.randn(30, 2, generator=generator)
+    assert float(metrics.mmd2(x, y, biased=True)) > 0
+
+
+def test_median_bandwidth_is_the_median_pairwise_distance():
+    x = torch.randn(6, 3, generator=_seeded(4), dtype=torch.float64)
+    y = torch.randn(5, 3, generator=_seeded(5), dtype=torch.float64) * 2
+
+    def lower_median(z):
+        distances = sorted(float((z[i] - z[j]).norm()) for i in range(len(z)) for j in range(i + 1, len(z)))
+        return distances[(len(distances) - 1) // 2]
+
+    assert metrics.median_bandwidth(x, y) == pytest.approx(lower_median(torch.cat([x, y])), abs=1e-12)
+    assert metrics.median_bandwidth(x) == pytest.approx(lower_median(x), abs=1e-12)
+    assert metrics.multiscale_bandwidths(x, y) == pytest.approx(
+        tuple(lower_median(torch.cat([x, y])) * f for f in (0.25, 0.5, 1, 2, 4)), abs=1e-12)
+    with pytest.raises(ValueError, match="median"):
+        metrics.median_bandwidth(torch.zeros(4, 2))
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        metrics.median_bandwidth(x, torch.zeros(4, 2))
+
+
+def test_multiscale_mmd2_is_the_sum_over_single_scales():
+    x = torch.randn(12, 2, generator=_seeded(6), dtype=torch.float64)
+    y = torch.randn(9, 2, generator=_seeded(7), dtype=torch.float64) * 1.5
+    bandwidths = (0.3, 1.0, 2.5)
+    for biased in (False, True):
+        single = sum(float(metrics.mmd2(x, y, h, biased=biased)) for h in bandwidths)
+        assert float(metrics.mmd2_multiscale(x, y, bandwidths, biased=biased)) == pytest.approx(single, abs=1e-12)
+        defaults = metrics.multiscale_bandwidths(x, y)
+        default_sum = sum(float(metrics.mmd2(x, y, h, biased=biased)) for h in defaults)
+        assert float(metrics.mmd2_multiscale(x, y, biased=biased)) == pytest.approx(default_sum, abs=1e-12)
+    assert float(metrics.mmd2_multiscale(x, y, [0.8])) == pytest.approx(float(metrics.mmd2(x, y, 0.8)), abs=1e-12)
+    x32 = torch.randn(10, 2, generator=_seeded(8), requires_grad=True)
+    value = metrics.mmd2_multiscale(x32, y.float())
+    value.backward()
+    assert value.shape == () and torch.isfinite(x32.grad).all() and x32.grad.abs().sum() > 0
+    for bad in ([], [1.0, -1.0], [float("inf")]):
+        with pytest.raises(ValueError, match="bandwidth"):
+            metrics.mmd2_multiscale(x, y, bad)
+    with pytest.raises(TypeError, match="bandwidths"):
+        metrics.mmd2_multiscale(x, y, 1.0)
+    with pytest.raises(TypeError, match="real number"):
+        metrics.mmd2_multiscale(x, y, ["wide"])
+
+
+def test_permutation_test_p_values_are_uniform_under_the_null():
+    from scipy.stats import kstest
+
+    generator = _seeded(11)
+    for bandwidths in (None, (0.25, 1.0, 4.0)):
+        p_values = []
+        for _ in range(100):
+            x, y = torch.randn(25, 2, generator=generator), torch.randn(35, 2, generator=generator)
+            p_values.append(metrics.mmd_permutation_test(x, y, 99, generator=generator, bandwidths=bandwidths)[1])
+        # p takes the values j / 100; the KS distance to U(0, 1) of 100 of them is ~0.09 at its median
+        assert kstest(p_values, "uniform").pvalue > 0.01, (bandwidths, sorted(p_values))
+
+
+def test_permutation_test_with_a_multiscale_kernel():
+    generator = _seeded(12)
+    x = torch.randn(80, 2, generator=generator)
+    y = torch.randn(80, 2, generator=generator) * torch.tensor([1.0, 2.0])  # one axis widened
+    bandwidths = metrics.multiscale_bandwidths(x, y)
+    statistic, p_value = metrics.mmd_permutation_test(x, y, 100, generator=generator, bandwidths=bandwidths)
+    assert statistic == pytest.approx(float(metrics.mmd2_multiscale(x, y, bandwidths)), abs=1e-5)
+    assert p_value < 0.02
+    with pytest.raises(ValueError, match="either bandwidth"):
+        metrics.mmd_permutation_test(x, y, 10, 1.0, bandwidths=bandwidths)
+    with pytest.raises(ValueError, match="bandwidths"):
+        metrics.mmd_permutation_test(x, y, 10, bandwidths=())
+
+
+# ---------------------------------------------------------------------------------------------------
+# classifier two-sample test
+
+
+def test_c2st_is_at_chance_under_the_null_and_near_one_for_separated_samples():
+    generator = _seeded(13)
+    for n, m in ((200, 200), (300, 100)):
+        x, y = torch.randn(n, 2, generator=generator), torch.randn(m, 2, generator=generator)
+        result = metrics.classifier_two_sample_test(x, y, generator=generator)
+        assert result.num_test == 2 * round(0.5 * min(n, m))
+        # a balanced test set of >= 100 points: the accuracy has standard deviation <= 0.05 around 1/2
+        assert abs(result.accuracy - 0.5) < 0.15 and result.p_value > 0.001, result
+    x, y = torch.randn(200, 2, generator=generator), torch.randn(200, 2, generator=generator) + 4.0
+    separated = metrics.classifier_two_sample_test(x, y, generator=generator)
+    assert separated.accuracy > 0.97 and separated.p_value < 1e-20
+    # the binomial tail P(Binomial(200, 1/2) >= correct), computed here by summing the probabilities
+    correct = round(separated.accuracy * 200)
+    tail = sum(math.comb(200, j) for j in range(correct, 201)) / 2**200
+    assert separated.p_value == pytest.approx(tail, rel=1e-6)
+    # a widened distribution (same mean) is told apart by the nonlinear classifier
+    wide = metrics.classifier_two_sample_test(x, torch.randn(200, 2, generator=generator) * 3.0, generator=generator)
+    assert wide.accuracy > 0.7 and wide.p_value < 1e-4
+
+
+def test_c2st_is_reproducible_and_rejects_bad_inputs():
+    x = torch.randn(60, 3, generator=_seeded(14))
+    y = torch.randn(50, 3, generator=_seeded(15)) + 0.5
+    first = metrics.classifier_two_sample_test(x, y, num_steps=50, generator=_seeded(1))
+    assert first == metrics.classifier_two_sample_test(x, y, num_steps=50, generator=_seeded(1))
+    assert first.num_test == 2 * 25 and 0 <= first.accuracy <= 1 and 0 < first.p_value <= 1
+    assert metrics.classifier_two_sample_test(x, y, test_fraction=0.3, num_steps=5,
+                                              generator=_seeded(1)).num_test == 2 * round(0.3 * 50)
+    with pytest.raises(AttributeError):
+        first.accuracy = 1.0  # a frozen dataclass
+    with pytest.raises(ValueError, match="test_fraction"):
+        metrics.classifier_two_sample_test(x, y, test_fraction=1.0)
+    with pytest.raises(ValueError, match="test_fraction"):
+        metrics.classifier_two_sample_test(x, y, test_fraction=0.0)
+    with pytest.raises(ValueError, match="test_fraction"):
+        metrics.classifier_two_sample_test(x[:3], y, test_fraction=0.05)  # nothing held out
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        metrics.classifier_two_sample_test(x, torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="num_steps"):
+        metrics.classifier_two_sample_test(x, y, num_steps=0)
+    with pytest.raises(TypeError, match="Generator"):
+        metrics.classifier_two_sample_test(x, y, generator=0)
 
 
 # ---------------------------------------------------------------------------------------------------
