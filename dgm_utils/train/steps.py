@@ -28,6 +28,11 @@ __all__ = ["Step", "LossStep", "AdversarialStep", "check_step", "compute_loss"]
 #: Adam's (beta_1, beta_2) for the adversarial step: the lower beta_1 of Radford et al. (2016, DCGAN)
 #: keeps the alternating game from oscillating as much as the default 0.9 does.
 ADVERSARIAL_ADAM_BETAS = (0.5, 0.999)
+#: AdversarialStep stops when |critic loss| exceeds this: a BCE critic loss of 1e4 means logits of order 1e4,
+#: a WGAN critic loss of 1e4 a critic that is not kept Lipschitz (no penalty, no clipping); both have diverged.
+MAX_CRITIC_LOSS = 1e4
+_ADVERSARIAL_ADVICE = ("or keep the critic in check: a gradient penalty (GAN objective='wgan_gp') or "
+                       "critic_weight_clip for a WGAN critic, fewer critic_steps")
 
 
 class Step:
@@ -140,8 +145,9 @@ def make_optimizer(optimizer, parameters, lr, what="the model", **adam_options):
     return made
 
 
-def check_loss(loss, step, optimizer, what="training loss"):
-    """The loss as a float, after checking it is a finite scalar tensor with a gradient."""
+def check_loss(loss, step, optimizer, what="training loss", *, advice=None):
+    """The loss as a float, after checking it is a finite scalar tensor with a gradient (``advice`` replaces
+    the default hint of the error for a non-finite loss)."""
     if not isinstance(loss, torch.Tensor):
         raise TypeError(f"the loss must be a torch.Tensor, got {type(loss).__name__} at step {step}")
     if loss.numel() != 1:
@@ -153,9 +159,10 @@ def check_loss(loss, step, optimizer, what="training loss"):
     value = loss.item()
     if not math.isfinite(value):
         lr = optimizer.param_groups[0].get("lr", "?")
+        advice = advice or ("gradient clipping (grad_clip=...), or check the model for log(0) or division by "
+                            "zero")
         raise FloatingPointError(f"the {what} is {value} at step {step}; try a lower learning rate "
-                                 f"(now lr={lr}), gradient clipping (grad_clip=...), or check the model for "
-                                 "log(0) or division by zero")
+                                 f"(now lr={lr}), {advice}")
     return value
 
 
@@ -245,6 +252,8 @@ class AdversarialStep(Step):
         critic_weight_clip: clamp every critic parameter to [-c, c] after each critic update (the WGAN
             constraint), or None.
         context: batches are ``(x, context)``, passed as ``model.critic_loss(x, context=context)``.
+        max_critic_loss: stop with ``FloatingPointError`` when |critic loss| exceeds it (an exploding critic;
+            default ``MAX_CRITIC_LOSS``), None: no bound. A NaN or infinite loss always stops training.
 
     Attributes:
         critic_updates, generator_updates: updates taken so far.
@@ -254,7 +263,7 @@ class AdversarialStep(Step):
 
     def __init__(self, model, *, critic_loss=None, generator_loss=None, generator=None, critic=None,
                  critic_steps=1, critic_optimizer=None, generator_optimizer=None, lr=2e-4,
-                 critic_weight_clip=None, context=False):
+                 critic_weight_clip=None, context=False, max_critic_loss=MAX_CRITIC_LOSS):
         self.model = _check_module(model, "model")
         self.generator = _check_module(getattr(model, "generator", None) if generator is None else generator,
                                        "generator (default model.generator)")
@@ -269,6 +278,7 @@ class AdversarialStep(Step):
         self.critic_steps = check_positive_int(critic_steps, "critic_steps")
         check_number(lr, "lr")
         self.critic_weight_clip = check_number(critic_weight_clip, "critic_weight_clip", allow_none=True)
+        self.max_critic_loss = check_number(max_critic_loss, "max_critic_loss", allow_none=True)
         self.critic_parameters = _trainable_parameters(self.critic, "the critic")
         self.generator_parameters = _trainable_parameters(self.generator, "the generator")
         if {id(p) for p in self.critic_parameters} & {id(p) for p in self.generator_parameters}:
@@ -290,7 +300,13 @@ class AdversarialStep(Step):
     def __call__(self, batch):
         step = self.critic_updates + 1
         loss = self.critic_loss(batch)
-        logs = {"critic_loss": check_loss(loss, step, self.critic_optimizer, "critic loss")}
+        value = check_loss(loss, step, self.critic_optimizer, "critic loss", advice=_ADVERSARIAL_ADVICE)
+        if self.max_critic_loss is not None and abs(value) > self.max_critic_loss:
+            lr = self.critic_optimizer.param_groups[0].get("lr", "?")
+            raise FloatingPointError(f"the critic loss is {value:.4g} at step {step}, beyond "
+                                     f"+-{self.max_critic_loss:g} (max_critic_loss): the critic is exploding; try a lower learning rate "
+                                     f"(now lr={lr}), {_ADVERSARIAL_ADVICE}")
+        logs = {"critic_loss": value}
         _descend(self.critic_optimizer, loss, self.critic_parameters, grad_clip=None)
         if self.critic_weight_clip is not None:
             with torch.no_grad():
@@ -300,7 +316,8 @@ class AdversarialStep(Step):
 
         if self.critic_updates % self.critic_steps == 0:
             loss = self.generator_loss(batch)
-            logs["generator_loss"] = check_loss(loss, step, self.generator_optimizer, "generator loss")
+            logs["generator_loss"] = check_loss(loss, step, self.generator_optimizer, "generator loss",
+                                                advice=_ADVERSARIAL_ADVICE)
             _descend(self.generator_optimizer, loss, self.generator_parameters, grad_clip=None)
             self.generator_updates += 1
         return logs

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dgm_utils import autoregressive as ar
-from dgm_utils import base, baselines, data, flows, latent, metrics, train
+from dgm_utils import base, baselines, data, flows, implicit, latent, metrics, train
 from dgm_utils.base import Likelihood
 
 _DIGITS = data.load_digits("train")[:12]  # (12, 64) levels 0..16
@@ -50,6 +50,13 @@ MODELS = {
     "DequantizedFlow-variational": (lambda: flows.DequantizedFlow(
         flows.realnvp(4, num_layers=2, hidden_features=8), num_levels=3, dequantizer="variational",
         hidden_features=8), _levels(4, 3)),
+    "GAN": (lambda: implicit.GAN(implicit.MLPGenerator(2, 2, hidden=8, layers=1),
+                                 implicit.MLPCritic(2, hidden=8, layers=1, pack=2)), _points(2)),
+    "GAN-wgan_gp": (lambda: implicit.GAN(implicit.MLPGenerator(3, 2, hidden=8, layers=1),
+                                         implicit.MLPCritic(2, hidden=8, layers=1), objective="wgan_gp"), _points(2)),
+    "ConditionalGAN": (lambda: implicit.ConditionalGAN(implicit.ConditionalGenerator(4, 10, 64, hidden=8),
+                                                       implicit.ConditionalCritic(64, 10, hidden=8),
+                                                       data_range=(0, 16)), _DIGITS),
 }
 TOYS = {name: data.make_toy(name) for name in data.TOY_DISTRIBUTIONS}
 # sampling options a model needs beyond the common signature (sequence models without a block size need a length)
@@ -115,8 +122,19 @@ def check_contract(model, x, sample_options=()):
         with pytest.raises(base.DensityNotAvailable):
             metrics.evaluate_nll(model, x)
 
-    # training: loss is a scalar with a gradient, and the shared loop runs on it
-    if isinstance(model, torch.nn.Module) and any(p.requires_grad for p in model.parameters()):
+    # training: loss is a scalar with a gradient, and the shared loop runs on it; a two-player model (a GAN)
+    # has no single loss and trains through AdversarialStep
+    if callable(getattr(model, "critic_loss", None)):
+        with pytest.raises(base.MethodNotAvailable):
+            model.loss(x)
+        model.train()
+        conditional = getattr(model, "is_conditional", False)
+        batch = (x, torch.arange(len(x)) % model.num_classes) if conditional else x
+        assert model.critic_loss(*((batch,) if not conditional else batch)).shape == ()
+        history = train.fit(model, batch, step=train.AdversarialStep(model, context=conditional), num_steps=2,
+                            batch_size=6, progress=False)
+        assert history.num_steps == 2
+    elif isinstance(model, torch.nn.Module) and any(p.requires_grad for p in model.parameters()):
         model.train()
         loss = model.loss(x)
         assert loss.shape == () and loss.requires_grad, "loss(x) must be a scalar with a gradient"

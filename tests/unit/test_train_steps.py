@@ -344,3 +344,15 @@ def _two_module_step():
 def test_bad_ema_arguments_are_explained(kwargs, error, fragment):
     with pytest.raises(error, match=fragment):
         EMA(LossStep(Scalar()), **kwargs)
+
+
+def test_adversarial_step_stops_an_exploding_critic_and_can_be_told_not_to():
+    gan = FakeGAN()
+    big = AdversarialStep(gan, critic_loss=lambda model, x: model.critic.w.sum() - 1e5, max_critic_loss=1e4)
+    with pytest.raises(FloatingPointError, match=r"critic loss is -1e\+05 at step 1.*max_critic_loss.*exploding"):
+        fit(gan, torch.zeros(8, 1), step=big, num_steps=2, progress=False)
+    gan = FakeGAN()
+    unbounded = AdversarialStep(gan, critic_loss=lambda model, x: model.critic.w.sum() - 1e5, max_critic_loss=None)
+    assert fit(gan, torch.zeros(8, 1), step=unbounded, num_steps=2, progress=False).num_steps == 2
+    with pytest.raises(ValueError, match="max_critic_loss"):
+        AdversarialStep(FakeGAN(), max_critic_loss=-1.0)
