@@ -2,8 +2,9 @@
 Gaussian kernel (Gretton et al. 2012), unbiased or biased, at one bandwidth or summed over several, and its
 permutation test (chapter 4 and every later unit).
 
-The public functions are thin wrappers around private implementations, so an assignment that blocks one of
-them (``mmd2``, say) leaves the course's own metrics (``mmd_permutation_test``, ``sample_metrics``) working.
+The public functions share private implementations rather than calling each other, so an assignment that
+blocks ``mmd2`` leaves ``mmd2_multiscale`` and ``mmd_permutation_test`` working (``sample_metrics`` does call
+``mmd2``).
 """
 
 import math
