@@ -145,9 +145,10 @@ def make_optimizer(optimizer, parameters, lr, what="the model", **adam_options):
     return made
 
 
-def check_loss(loss, step, optimizer, what="training loss", *, advice=None):
-    """The loss as a float, after checking it is a finite scalar tensor with a gradient (``advice`` replaces
-    the default hint of the error for a non-finite loss)."""
+def check_loss(loss, step, optimizer, what="training loss", *, advice=None, max_abs=None, max_abs_name="max_abs"):
+    """The loss as a float, after checking it is a finite scalar tensor with a gradient and, when ``max_abs`` is
+    given, at most ``max_abs`` in absolute value (``max_abs_name`` names that bound in the error; ``advice``
+    replaces the default hint of the error)."""
     if not isinstance(loss, torch.Tensor):
         raise TypeError(f"the loss must be a torch.Tensor, got {type(loss).__name__} at step {step}")
     if loss.numel() != 1:
@@ -158,12 +159,14 @@ def check_loss(loss, step, optimizer, what="training loss", *, advice=None):
                          "or detached?")
     value = loss.item()
     if not math.isfinite(value):
-        lr = optimizer.param_groups[0].get("lr", "?")
-        advice = advice or ("gradient clipping (grad_clip=...), or check the model for log(0) or division by "
-                            "zero")
-        raise FloatingPointError(f"the {what} is {value} at step {step}; try a lower learning rate "
-                                 f"(now lr={lr}), {advice}")
-    return value
+        problem = f"is {value} at step {step}"
+    elif max_abs is not None and abs(value) > max_abs:
+        problem = f"is {value:.4g} at step {step}, beyond +-{max_abs:g} ({max_abs_name}): it is exploding"
+    else:
+        return value
+    lr = optimizer.param_groups[0].get("lr", "?")
+    advice = advice or "gradient clipping (grad_clip=...), or check the model for log(0) or division by zero"
+    raise FloatingPointError(f"the {what} {problem}; try a lower learning rate (now lr={lr}), {advice}")
 
 
 def _descend(optimizer, loss, parameters, grad_clip):
@@ -300,12 +303,8 @@ class AdversarialStep(Step):
     def __call__(self, batch):
         step = self.critic_updates + 1
         loss = self.critic_loss(batch)
-        value = check_loss(loss, step, self.critic_optimizer, "critic loss", advice=_ADVERSARIAL_ADVICE)
-        if self.max_critic_loss is not None and abs(value) > self.max_critic_loss:
-            lr = self.critic_optimizer.param_groups[0].get("lr", "?")
-            raise FloatingPointError(f"the critic loss is {value:.4g} at step {step}, beyond "
-                                     f"+-{self.max_critic_loss:g} (max_critic_loss): the critic is exploding; try a lower learning rate "
-                                     f"(now lr={lr}), {_ADVERSARIAL_ADVICE}")
+        value = check_loss(loss, step, self.critic_optimizer, "critic loss", advice=_ADVERSARIAL_ADVICE,
+                           max_abs=self.max_critic_loss, max_abs_name="max_critic_loss")
         logs = {"critic_loss": value}
         _descend(self.critic_optimizer, loss, self.critic_parameters, grad_clip=None)
         if self.critic_weight_clip is not None:
