@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dgm_utils import autoregressive as ar
-from dgm_utils import base, baselines, data, flows, implicit, latent, metrics, train
+from dgm_utils import base, baselines, data, energy, flows, implicit, latent, metrics, train
 from dgm_utils.base import Likelihood
 
 _DIGITS = data.load_digits("train")[:12]  # (12, 64) levels 0..16
@@ -50,6 +50,10 @@ MODELS = {
     "DequantizedFlow-variational": (lambda: flows.DequantizedFlow(
         flows.realnvp(4, num_layers=2, hidden_features=8), num_levels=3, dequantizer="variational",
         hidden_features=8), _levels(4, 3)),
+    "QuadratureNormalized": (lambda: energy.QuadratureNormalized(lambda x: (x ** 2).sum(dim=1) / 2,
+                                                                 ((-5.0, 5.0), (-5.0, 5.0)), resolution=60),
+                             _points(2)),
+    "MLPEnergy": (lambda: energy.MLPEnergy(2, hidden=8, layers=1, confinement=1.0, sampler_steps=5), _points(2)),
     "GAN": (lambda: implicit.GAN(implicit.MLPGenerator(2, 2, hidden=8, layers=1),
                                  implicit.MLPCritic(2, hidden=8, layers=1, pack=2)), _points(2)),
     "GAN-wgan_gp": (lambda: implicit.GAN(implicit.MLPGenerator(3, 2, hidden=8, layers=1),
