@@ -15,7 +15,8 @@ normalized (in 2-D, by quadrature: :class:`QuadratureNormalized`).
 * ``contrastive``: :class:`ContrastiveDivergence` (a ``loss_fn`` for ``fit``) with short-run chains or a
   :class:`ReplayBuffer` of persistent ones.
 
-Noise-contrastive estimation is still to come (issue 13).
+* ``nce``: noise-contrastive estimation with a learned log Z (:func:`nce_loss`,
+  :class:`NoiseContrastiveEstimation`, a ``loss_fn`` for ``fit``).
 """
 
 from dgm_utils.energy.contrastive import DEFAULT_REINIT, ContrastiveDivergence, ReplayBuffer
@@ -23,6 +24,7 @@ from dgm_utils.energy.mcmc import (MALAResult, energy_function, energy_gradient,
                                    ula_gaussian_variance)
 from dgm_utils.energy.score_matching import (PROJECTIONS, denoising_score_matching_loss, dsm_gaussian_minimum,
                                              exact_score_matching_loss, score_of_energy, sliced_score_matching_loss)
+from dgm_utils.energy.nce import NoiseContrastiveEstimation, nce_loss
 from dgm_utils.energy.networks import MLPEnergy
 from dgm_utils.energy.quadrature import (DEFAULT_RESOLUTION, QuadratureNormalized, log_partition,
                                          log_partition_refinement)
@@ -31,4 +33,4 @@ __all__ = ["langevin_sample", "mala_sample", "MALAResult", "energy_function", "e
            "ula_gaussian_variance", "log_partition", "log_partition_refinement", "QuadratureNormalized",
            "DEFAULT_RESOLUTION", "score_of_energy", "exact_score_matching_loss", "sliced_score_matching_loss",
            "denoising_score_matching_loss", "dsm_gaussian_minimum", "PROJECTIONS", "MLPEnergy", "ReplayBuffer",
-           "ContrastiveDivergence", "DEFAULT_REINIT"]
+           "ContrastiveDivergence", "DEFAULT_REINIT", "nce_loss", "NoiseContrastiveEstimation"]

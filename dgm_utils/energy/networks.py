@@ -6,8 +6,9 @@ keeps exp(-E) integrable and Langevin chains from drifting away where the data g
 
 ``sample`` runs unadjusted Langevin (:func:`dgm_utils.energy.langevin_sample`) from uniform noise over
 ``init_bounds``; the chain length and step size are the model's ``sampler_steps`` / ``sampler_step_size`` unless
-given. ``loss`` is denoising score matching at ``noise_scale`` (train with contrastive divergence through
-:class:`dgm_utils.energy.ContrastiveDivergence` instead, passed to ``fit`` as ``loss_fn``).
+given. ``loss`` is denoising score matching at ``noise_scale``; contrastive divergence
+(:class:`dgm_utils.energy.ContrastiveDivergence`) and NCE (:class:`dgm_utils.energy.NoiseContrastiveEstimation`)
+are passed to ``fit`` as ``loss_fn`` instead.
 """
 
 import torch
@@ -42,10 +43,11 @@ class MLPEnergy(EnergyModel):
         init_bounds: (low, high), the box every coordinate of a chain starts in, uniformly.
         sampler_steps, sampler_step_size: the default Langevin chain of ``sample``.
         noise_scale: sigma of the denoising score-matching ``loss``.
+        learn_log_z: add a scalar parameter ``log_z`` (0 at the start) for noise-contrastive estimation.
     """
 
     def __init__(self, data_dim, *, hidden=64, layers=3, confinement=0.0, init_bounds=(-4.0, 4.0),
-                 sampler_steps=200, sampler_step_size=1e-2, noise_scale=0.1):
+                 sampler_steps=200, sampler_step_size=1e-2, noise_scale=0.1, learn_log_z=False):
         super().__init__()
         self.data_dim = check_positive_int(data_dim, "data_dim")
         self.net = mlp(data_dim, check_positive_int(hidden, "hidden"), 1, check_positive_int(layers, "layers"),
@@ -55,6 +57,8 @@ class MLPEnergy(EnergyModel):
         self.sampler_steps = check_positive_int(sampler_steps, "sampler_steps")
         self.sampler_step_size = check_number(sampler_step_size, "sampler_step_size")
         self.noise_scale = check_number(noise_scale, "noise_scale")
+        if learn_log_z:  # the scalar c of noise-contrastive estimation, log p = -E - c
+            self.log_z = nn.Parameter(torch.zeros(()))
 
     def energy(self, x, *, context=None):
         """E(x), (N, D) -> (N,)."""

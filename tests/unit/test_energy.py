@@ -281,3 +281,47 @@ def test_persistent_contrastive_divergence_trains_through_fit():
                                       generator=torch.Generator().manual_seed(0))
     history = train.fit(model, data.ring(), loss_fn=cd, num_steps=3, batch_size=32, progress=False)
     assert history.num_steps == 3 and cd.buffer.states.shape == (64, 2)
+
+
+# --- noise-contrastive estimation -----------------------------------------------------------------------------
+
+def _gaussian(std):
+    return data.GaussianMixture2D(torch.zeros(1, 2), torch.full((1, 2), float(std)))
+
+
+def test_nce_recovers_the_precision_and_log_z_of_a_gaussian():
+    # data N(0, I), model log p = -theta |x|^2 / 2 - c, noise N(0, 2^2 I): the optimum is theta = 1, c = log(2 pi)
+    x = _gaussian(1.0).sample(20_000, generator=torch.Generator().manual_seed(0)).double()
+    noise = _gaussian(2.0)
+    y = noise.sample(40_000, generator=torch.Generator().manual_seed(1)).double()  # nu = 2
+    theta = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    c = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([theta, c], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = energy.nce_loss(lambda u: -theta * (u ** 2).sum(dim=1) / 2 - c, x, y,
+                               lambda u: noise.log_prob(u).double())
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    # the estimator's standard deviation at N = 20000 is about 0.01 for both (asymptotic NCE variance)
+    theta, c = float(theta.detach()), float(c.detach())
+    assert abs(theta - 1.0) < 0.05 and abs(c - math.log(2 * math.pi)) < 0.05, (theta, c)
+
+
+def test_nce_trains_an_energy_network_with_its_log_z_through_fit():
+    from dgm_utils import train
+
+    model = energy.MLPEnergy(2, hidden=16, layers=2, learn_log_z=True)
+    nce = energy.NoiseContrastiveEstimation(_gaussian(3.0), noise_ratio=2, generator=torch.Generator().manual_seed(0))
+    before = float(model.log_z.detach())
+    train.fit(model, data.ring(), loss_fn=nce, num_steps=20, batch_size=64, lr=1e-2, progress=False)
+    assert float(model.log_z.detach()) != before
+    with pytest.raises(TypeError, match="log_z"):
+        nce(energy.MLPEnergy(2, hidden=4, layers=1), torch.zeros(4, 2))
+    with pytest.raises(TypeError, match="sample"):
+        energy.NoiseContrastiveEstimation(object())
+    with pytest.raises(ValueError, match="one value per row"):
+        energy.nce_loss(lambda u: u, torch.zeros(3, 2), torch.zeros(3, 2), lambda u: u.sum(dim=1))
