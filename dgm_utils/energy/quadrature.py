@@ -79,7 +79,7 @@ def log_partition_refinement(energy, bounds, resolutions=(100, 200, 400)):
 
 
 class QuadratureNormalized(ExactLikelihoodModel):
-    """The density exp(-E(x)) / Z of a 2-D energy, Z by quadrature over ``bounds`` (zero outside the box).
+    """The density exp(-E(x)) / Z of a 2-D energy, Z by quadrature over ``bounds``.
 
     ``log_z`` is computed once, here; call :meth:`renormalize` after the energy changes. The energy model's
     parameters are not copied: it is held as a submodule when it is an ``nn.Module``. ``sample`` draws from the
@@ -101,13 +101,11 @@ class QuadratureNormalized(ExactLikelihoodModel):
         return self.log_z
 
     def _log_prob(self, x):
-        (x_low, x_high), (y_low, y_high) = self.bounds
-        inside = (x[:, 0] >= x_low) & (x[:, 0] <= x_high) & (x[:, 1] >= y_low) & (x[:, 1] <= y_high)  # (N,)
-        log_p = -self.energy_fn(x) - self.log_z  # (N,)
-        return torch.where(inside, log_p, torch.full_like(log_p, -math.inf))
+        return -self.energy_fn(x) - self.log_z  # (N,)
 
     def log_prob(self, x, *, context=None):
-        """log p(x) = -E(x) - log Z inside the box, -inf outside; x (N, 2) -> (N,)."""
+        """log p(x) = -E(x) - log Z, x (N, 2) -> (N,), outside the box too (so that a test point just outside it
+        is scored, not given -inf): Z counts the box only, so the density integrates to 1 plus the mass outside."""
         check_points(x, "x", dim=2)
         self.check_context(context)
         return self._log_prob(x)
