@@ -20,6 +20,8 @@ __all__ = [
     "check_tensor",
     "check_points",
     "check_bounds",
+    "check_range",
+    "check_row_values",
     "check_sizes",
     "check_same_shape",
 ]
@@ -121,6 +123,27 @@ def check_bounds(bounds):
     if not all(math.isfinite(v) for v in (x_low, x_high, y_low, y_high)) or x_low >= x_high or y_low >= y_high:
         raise ValueError(f"bounds must be finite with min < max on both axes, got {bounds!r}")
     return (x_low, x_high), (y_low, y_high)
+
+
+def check_range(value, name, *, allow_none=False):
+    """An interval ``(low, high)`` with low < high, returned as floats (None passes when ``allow_none``)."""
+    if value is None and allow_none:
+        return None
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be (low, high){' or None' if allow_none else ''}, got {value!r}") from None
+    if not low < high:
+        raise ValueError(f"{name} must have low < high, got {value!r}")
+    return low, high
+
+
+def check_row_values(values, num_rows, name):
+    """``values`` must be a tensor of shape (num_rows,): one value per row of a batch (an energy, a log density)."""
+    if not isinstance(values, torch.Tensor) or values.shape != (num_rows,):
+        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+        raise ValueError(f"{name} must give one value per row, shape ({num_rows},), got {got}")
+    return values
 
 
 def check_sizes(values, name):

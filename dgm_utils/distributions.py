@@ -30,6 +30,7 @@ from dgm_utils._validation import check_count, check_generator, check_tensor
 __all__ = [
     "LOG_TWO_PI",
     "standard_normal",
+    "standard_uniform",
     "diagonal_gaussian_log_prob",
     "standard_normal_log_prob",
     "check_mixture_parameters",
@@ -52,6 +53,13 @@ def standard_normal(shape, like, generator=None):
     if generator is None:
         return torch.randn(shape, dtype=like.dtype, device=like.device)
     return torch.randn(shape, generator=generator, dtype=like.dtype).to(like.device)
+
+
+def standard_uniform(shape, like, generator=None):
+    """u ~ U[0, 1) of ``shape``, drawn like :func:`standard_normal` (on the CPU when a generator is given)."""
+    if generator is None:
+        return torch.rand(shape, dtype=like.dtype, device=like.device)
+    return torch.rand(shape, generator=generator, dtype=like.dtype).to(like.device)
 
 
 def diagonal_gaussian_log_prob(x, mean, log_var):

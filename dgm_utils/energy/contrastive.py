@@ -44,13 +44,10 @@ class ReplayBuffer:
         self.states = check_points(init_fn(capacity), "init_fn(capacity)", min_rows=capacity).detach()
         self._slots = None
 
-    def _randint(self, high, n):
-        return torch.randint(high, (n,), generator=self.generator)
-
     def draw(self, num_states):
         """(num_states, D) chain starts: stored states, a fraction ``reinit`` of them replaced by fresh noise."""
         check_count(num_states, "num_states")
-        slots = self._randint(self.capacity, num_states)  # (n,)
+        slots = torch.randint(self.capacity, (num_states,), generator=self.generator)  # (n,)
         states = self.states[slots.to(self.states.device)].clone()
         fresh = torch.rand(num_states, generator=self.generator) < self.reinit  # (n,)
         if bool(fresh.any()):

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import torch
 
-from dgm_utils._validation import check_generator, check_number, check_points, check_positive_int
+from dgm_utils._validation import (check_generator, check_number, check_points, check_positive_int, check_range,
+                                   check_row_values)
+from dgm_utils.distributions import standard_normal, standard_uniform
 
 __all__ = ["langevin_sample", "mala_sample", "MALAResult", "energy_function", "energy_gradient",
            "ula_gaussian_variance"]
@@ -37,35 +39,14 @@ def energy_function(energy):
                     f"{type(energy).__name__}")
 
 
-def _evaluate(energy_fn, x):
-    values = energy_fn(x)
-    if not isinstance(values, torch.Tensor) or values.shape != (x.shape[0],):
-        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
-        raise ValueError(f"the energy must map x of shape {tuple(x.shape)} to one value per row, shape "
-                         f"({x.shape[0]},), got {got}")
-    return values
-
-
 def energy_gradient(energy, x, *, create_graph=False):
     """(E(x) (N,), grad_x E(x) (N, D)); rows are independent, so the gradient of the sum is each row's gradient."""
     energy_fn = energy_function(energy)
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
-        values = _evaluate(energy_fn, x)
+        values = check_row_values(energy_fn(x), x.shape[0], f"the energy of x {tuple(x.shape)}")
         (gradient,) = torch.autograd.grad(values.sum(), x, create_graph=create_graph)
     return values.detach(), gradient
-
-
-def _noise(x, generator):
-    if generator is None:
-        return torch.randn_like(x)
-    return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
-
-
-def _uniform(n, like, generator):
-    if generator is None:
-        return torch.rand(n, device=like.device, dtype=like.dtype)
-    return torch.rand(n, generator=generator, dtype=like.dtype).to(like.device)
 
 
 def _check_state(x, step, bounds, sampler):
@@ -86,15 +67,7 @@ def _check_arguments(x0, step_size, num_steps, generator, bounds):
     check_number(step_size, "step_size")
     check_positive_int(num_steps, "num_steps")
     check_generator(generator)
-    if bounds is not None:
-        try:
-            low, high = (float(value) for value in bounds)
-        except (TypeError, ValueError):
-            raise TypeError(f"bounds must be (low, high) or None, got {bounds!r}") from None
-        if not low < high:
-            raise ValueError(f"bounds must have low < high, got {bounds!r}")
-        bounds = (low, high)
-    return bounds
+    return check_range(bounds, "bounds", allow_none=True)
 
 
 def langevin_sample(energy, x0, *, step_size, num_steps, generator=None, bounds=None):
@@ -114,7 +87,7 @@ def langevin_sample(energy, x0, *, step_size, num_steps, generator=None, bounds=
     scale = math.sqrt(2.0 * step_size)
     for step in range(1, num_steps + 1):
         _, gradient = energy_gradient(energy_fn, x)
-        x = x - step_size * gradient + scale * _noise(x, generator)  # (N, D)
+        x = x - step_size * gradient + scale * standard_normal(x.shape, x, generator)  # (N, D)
         _check_state(x, step, bounds, "langevin_sample")
     return x
 
@@ -143,12 +116,12 @@ def mala_sample(energy, x0, *, step_size, num_steps, generator=None, bounds=None
     values, gradient = energy_gradient(energy_fn, x)
     scale, accepted = math.sqrt(2.0 * step_size), 0
     for step in range(1, num_steps + 1):
-        proposal = x - step_size * gradient + scale * _noise(x, generator)  # (N, D)
+        proposal = x - step_size * gradient + scale * standard_normal(x.shape, x, generator)  # (N, D)
         _check_state(proposal, step, None, "mala_sample")
         proposal_values, proposal_gradient = energy_gradient(energy_fn, proposal)
         log_ratio = (values - proposal_values + _log_proposal(x, proposal, proposal_gradient, step_size)
                      - _log_proposal(proposal, x, gradient, step_size))  # (N,)
-        accept = torch.log(_uniform(x.shape[0], x, generator)) < log_ratio  # (N,)
+        accept = torch.log(standard_uniform(x.shape[0], x, generator)) < log_ratio  # (N,)
         x = torch.where(accept[:, None], proposal, x)
         values = torch.where(accept, proposal_values, values)
         gradient = torch.where(accept[:, None], proposal_gradient, gradient)

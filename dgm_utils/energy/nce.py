@@ -16,16 +16,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from dgm_utils._validation import check_generator, check_number, check_points
+from dgm_utils._validation import check_generator, check_number, check_points, check_row_values
 
 __all__ = ["nce_loss", "NoiseContrastiveEstimation"]
-
-
-def _check_log_values(values, rows, name):
-    if not isinstance(values, torch.Tensor) or values.shape != (rows,):
-        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
-        raise ValueError(f"{name} must give one value per row, shape ({rows},), got {got}")
-    return values
 
 
 def nce_loss(log_model, x, noise, noise_log_prob):
@@ -39,10 +32,10 @@ def nce_loss(log_model, x, noise, noise_log_prob):
     check_points(x, "x", min_rows=1)
     check_points(noise, "noise", dim=x.shape[1], min_rows=1)
     log_nu = math.log(noise.shape[0] / x.shape[0])
-    logit_data = (_check_log_values(log_model(x), len(x), "log_model(x)")
-                  - _check_log_values(noise_log_prob(x), len(x), "noise_log_prob(x)") - log_nu)  # (N,)
-    logit_noise = (_check_log_values(log_model(noise), len(noise), "log_model(noise)")
-                   - _check_log_values(noise_log_prob(noise), len(noise), "noise_log_prob(noise)") - log_nu)  # (M,)
+    logit_data = (check_row_values(log_model(x), len(x), "log_model(x)")
+                  - check_row_values(noise_log_prob(x), len(x), "noise_log_prob(x)") - log_nu)  # (N,)
+    logit_noise = (check_row_values(log_model(noise), len(noise), "log_model(noise)")
+                   - check_row_values(noise_log_prob(noise), len(noise), "noise_log_prob(noise)") - log_nu)  # (M,)
     return -(F.logsigmoid(logit_data).sum() + F.logsigmoid(-logit_noise).sum()) / x.shape[0]
 
 

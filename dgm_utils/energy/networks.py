@@ -14,23 +14,14 @@ are passed to ``fit`` as ``loss_fn`` instead.
 import torch
 from torch import nn
 
-from dgm_utils._validation import check_number, check_points, check_positive_int
+from dgm_utils._validation import check_number, check_points, check_positive_int, check_range
 from dgm_utils.base import EnergyModel
+from dgm_utils.distributions import standard_uniform
 from dgm_utils.energy.mcmc import langevin_sample
 from dgm_utils.energy.score_matching import denoising_score_matching_loss, score_of_energy
 from dgm_utils.nn import mlp
 
 __all__ = ["MLPEnergy"]
-
-
-def _check_box(bounds):
-    try:
-        low, high = (float(value) for value in bounds)
-    except (TypeError, ValueError):
-        raise TypeError(f"init_bounds must be (low, high), got {bounds!r}") from None
-    if not low < high:
-        raise ValueError(f"init_bounds must have low < high, got {bounds!r}")
-    return low, high
 
 
 class MLPEnergy(EnergyModel):
@@ -53,7 +44,7 @@ class MLPEnergy(EnergyModel):
         self.net = mlp(data_dim, check_positive_int(hidden, "hidden"), 1, check_positive_int(layers, "layers"),
                        nn.SiLU)
         self.confinement = check_number(confinement, "confinement", allow_zero=True)
-        self.init_bounds = _check_box(init_bounds)
+        self.init_bounds = check_range(init_bounds, "init_bounds")
         self.sampler_steps = check_positive_int(sampler_steps, "sampler_steps")
         self.sampler_step_size = check_number(sampler_step_size, "sampler_step_size")
         self.noise_scale = check_number(noise_scale, "noise_scale")
@@ -80,13 +71,9 @@ class MLPEnergy(EnergyModel):
 
     def initial_points(self, num_samples, generator=None):
         """Chain starts: uniform over ``init_bounds`` in every coordinate, (num_samples, D)."""
-        parameter = next(self.parameters())
         low, high = self.init_bounds
-        if generator is None:
-            u = torch.rand(num_samples, self.data_dim, device=parameter.device, dtype=parameter.dtype)
-        else:
-            u = torch.rand(num_samples, self.data_dim, generator=generator, dtype=parameter.dtype)
-        return (low + (high - low) * u).to(parameter.device)
+        u = standard_uniform((num_samples, self.data_dim), next(self.parameters()), generator)  # (N, D)
+        return low + (high - low) * u
 
     def _sample(self, num_samples, *, generator, context, num_steps=None, step_size=None):
         parameter = next(self.parameters())

@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from dgm_utils._validation import check_bounds, check_points, check_positive_int
+from dgm_utils._validation import check_bounds, check_points, check_positive_int, check_row_values
 from dgm_utils.base import ExactLikelihoodModel
 from dgm_utils.energy.mcmc import energy_function
 from dgm_utils.metrics import grid_log_prob
@@ -35,11 +35,7 @@ def _negative_energy(energy):
 
     def negative(x):
         with torch.no_grad():
-            values = energy_fn(x)
-        if not isinstance(values, torch.Tensor) or values.shape != (x.shape[0],):
-            raise ValueError(f"the energy must map x (N, 2) to one value per row, (N,), got "
-                             f"{tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__}")
-        return -values
+            return -check_row_values(energy_fn(x), x.shape[0], f"the energy of x {tuple(x.shape)}")
     return negative
 
 

@@ -19,7 +19,8 @@ Every loss is the mean over the batch of a per-example value summed over the D c
 
 import torch
 
-from dgm_utils._validation import check_generator, check_number, check_points, check_positive_int
+from dgm_utils._validation import check_generator, check_number, check_points, check_positive_int, check_row_values
+from dgm_utils.distributions import standard_normal
 from dgm_utils.energy.mcmc import energy_function
 
 __all__ = ["score_of_energy", "exact_score_matching_loss", "sliced_score_matching_loss",
@@ -43,9 +44,7 @@ def score_of_energy(energy):
         with torch.enable_grad():
             if not x.requires_grad:
                 x = x.requires_grad_(True)
-            values = energy_fn(x)
-            if not isinstance(values, torch.Tensor) or values.shape != (x.shape[0],):
-                raise ValueError(f"the energy must map x of shape {tuple(x.shape)} to ({x.shape[0]},)")
+            values = check_row_values(energy_fn(x), x.shape[0], f"the energy of x {tuple(x.shape)}")
             (gradient,) = torch.autograd.grad(values.sum(), x, create_graph=True)
         return -gradient
     return score
@@ -72,13 +71,9 @@ def exact_score_matching_loss(energy, x):
 
 def _projections(shape, distribution, like, generator):
     if distribution == "gaussian":
-        v = torch.randn(shape, generator=generator, dtype=like.dtype) if generator is not None else \
-            torch.randn(shape, dtype=like.dtype, device=like.device)
-    else:
-        v = torch.randint(0, 2, shape, generator=generator) if generator is not None else \
-            torch.randint(0, 2, shape, device=like.device)
-        v = (2 * v - 1).to(like.dtype)
-    return v.to(like.device)
+        return standard_normal(shape, like, generator)
+    signs = torch.randint(0, 2, shape, generator=generator)  # on the CPU: a CPU generator serves any device
+    return (2 * signs - 1).to(like.device, like.dtype)
 
 
 def sliced_score_matching_loss(score, x, *, num_projections=1, projection="gaussian", variance_reduced=False,
@@ -118,10 +113,7 @@ def denoising_score_matching_loss(score, x, sigma, *, generator=None):
     check_points(x, "x", min_rows=1)
     check_number(sigma, "sigma")
     check_generator(generator)
-    if generator is None:
-        noise = torch.randn_like(x)
-    else:
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+    noise = standard_normal(x.shape, x, generator)  # (N, D)
     noisy = x + sigma * noise  # (N, D)
     scores = _check_scores(score(noisy), noisy)
     return (0.5 * ((scores + noise / sigma) ** 2).sum(dim=1)).mean()

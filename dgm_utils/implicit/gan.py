@@ -22,8 +22,9 @@ with D = sigmoid(l), ``<name>`` a key of :data:`dgm_utils.implicit.F_DIVERGENCES
 
 import torch
 
-from dgm_utils._validation import check_generator, check_number, check_tensor
+from dgm_utils._validation import check_generator, check_number, check_range, check_tensor
 from dgm_utils.base import ImplicitModel, MethodNotAvailable
+from dgm_utils.distributions import standard_normal
 from dgm_utils.implicit import losses
 
 __all__ = ["GAN", "ConditionalGAN", "OBJECTIVES", "DEFAULT_PENALTY_WEIGHT"]
@@ -69,15 +70,7 @@ class GAN(ImplicitModel):
         self.penalty_weight = check_number(penalty_weight, "penalty_weight", allow_zero=True)
         self.latent_dim, self.data_dim = generator.latent_dim, generator.data_dim
         self.pack = getattr(critic, "pack", 1)
-        self.data_range = None
-        if data_range is not None:
-            try:
-                low, high = (float(value) for value in data_range)
-            except (TypeError, ValueError):
-                raise TypeError(f"data_range must be (low, high) or None, got {data_range!r}") from None
-            if not low < high:
-                raise ValueError(f"data_range must have low < high, got {data_range!r}")
-            self.data_range = (low, high)
+        self.data_range = check_range(data_range, "data_range", allow_none=True)
 
     def __repr__(self):
         return f"{type(self).__name__}(objective={self.objective!r}, pack={self.pack})"
@@ -106,12 +99,7 @@ class GAN(ImplicitModel):
 
     def _generate(self, num_samples, context, generator=None):
         """G(z) in the model space, (num_samples, D); z drawn from ``generator`` (CPU) or torch's global one."""
-        parameter = self._parameter()
-        if generator is None:
-            z = torch.randn(num_samples, self.latent_dim, device=parameter.device, dtype=parameter.dtype)
-        else:
-            z = torch.randn(num_samples, self.latent_dim, generator=generator, dtype=parameter.dtype)
-            z = z.to(parameter.device)  # (N, L)
+        z = standard_normal((num_samples, self.latent_dim), self._parameter(), generator)  # (N, L)
         return self.generator(z) if context is None else self.generator(z, context)
 
     def _score(self, x, context):
