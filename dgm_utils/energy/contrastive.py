@@ -74,6 +74,9 @@ class ContrastiveDivergence:
         num_steps, step_size: the Langevin chain run from each start (see :func:`langevin_sample`).
         buffer_size: 0 for short-run chains from noise; otherwise the capacity of a :class:`ReplayBuffer`.
         reinit: see :class:`ReplayBuffer`.
+        temperature: the chains' temperature (see :func:`langevin_sample`); below 1 the negatives come from the
+            sharper exp(-E / T), so the gradient is no longer that of the likelihood (a common trade for cleaner
+            chains in high dimension).
         alpha: weight of the regularizer alpha mean(E(x)^2 + E(x^-)^2).
         bounds: (low, high): stop when a chain leaves the box (an energy that lets chains escape); None: no check.
         generator: a CPU ``torch.Generator`` for chains and buffer, or None.
@@ -83,13 +86,14 @@ class ContrastiveDivergence:
     """
 
     def __init__(self, init_fn, *, num_steps=60, step_size=1e-2, buffer_size=0, reinit=DEFAULT_REINIT,
-                 alpha=0.1, bounds=None, generator=None):
+                 alpha=0.1, bounds=None, generator=None, temperature=1.0):
         if not callable(init_fn):
             raise TypeError(f"init_fn must be a function n -> (n, D), got {type(init_fn).__name__}")
         self.init_fn = init_fn
         self.num_steps = check_positive_int(num_steps, "num_steps")
         self.step_size = check_number(step_size, "step_size")
         self.alpha = check_number(alpha, "alpha", allow_zero=True)
+        self.temperature = check_number(temperature, "temperature")
         self.bounds = bounds
         self.generator = check_generator(generator)
         check_count(buffer_size, "buffer_size")
@@ -101,7 +105,7 @@ class ContrastiveDivergence:
         """Run the chains: (num_samples, D) detached model samples, written back to the buffer if there is one."""
         starts = self.buffer.draw(num_samples) if self.buffer is not None else self.init_fn(num_samples)
         x = langevin_sample(energy, starts, step_size=self.step_size, num_steps=self.num_steps,
-                            generator=self.generator, bounds=self.bounds)
+                            generator=self.generator, bounds=self.bounds, temperature=self.temperature)
         if self.buffer is not None:
             self.buffer.push(x)
         return x

@@ -24,6 +24,10 @@ Sample quality on digits (implicit, energy-based and diffusion models; chapters 
     Kynkäänniemi et al. 2019, on any features) gives ``digits_precision_recall``; ``confident_fraction``
     counts samples classified with confidence; ``sample_metrics`` reports all of them and the MMD^2.
 
+Outlier detection (chapter 5)
+    ``outlier_auroc`` is the area under the ROC curve of telling outliers from held-out data by a score (an
+    energy, or -log p): 1 perfect, 0.5 chance.
+
 Grids (2-D densities)
     ``grid_log_prob`` evaluates a density on the cell centres of a grid over a box (for heat maps),
     ``grid_integral`` integrates it (a normalized density gives ~1: a check of normalization).
@@ -36,13 +40,14 @@ restored afterwards; evaluation runs without gradients, in batches, on the model
 
 Files: ``likelihood.py`` (NLL, bits/dim, the gap to the entropy), ``two_sample.py`` (MMD and its permutation
 test), ``classifier_test.py`` (C2ST), ``samples.py`` (the digits classifier and the sample-quality metrics),
-``grid.py``.
+``grid.py``, ``outliers.py``.
 """
 
 from dgm_utils.base import NLL
 from dgm_utils.metrics.classifier_test import C2ST, classifier_two_sample_test
 from dgm_utils.metrics.grid import grid_integral, grid_log_prob
 from dgm_utils.metrics.likelihood import bits_per_dim, evaluate_nll, kl_gap, nll
+from dgm_utils.metrics.outliers import outlier_auroc
 from dgm_utils.metrics.samples import (DigitsClassifier, confident_fraction, digits_classifier,
                                        digits_frechet_distance, digits_precision_recall, frechet_distance,
                                        precision_recall, sample_metrics)
@@ -73,4 +78,5 @@ __all__ = [
     "sample_metrics",
     "grid_log_prob",
     "grid_integral",
+    "outlier_auroc",
 ]

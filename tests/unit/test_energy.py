@@ -41,6 +41,21 @@ def test_ula_reaches_its_known_biased_stationary_variance_not_the_target():
     assert abs(float(x.double().mean())) < 4 * math.sqrt(expected / x.numel())
 
 
+def test_tempered_langevin_targets_the_sharpened_gaussian():
+    # x' = (1 - eps / v) x + sqrt(2 eps T) xi is stationary at T v / (1 - eps / (2 v)): T times ULA's variance
+    x0, generator = _chains()
+    temperature = 0.25
+    x = energy.langevin_sample(gaussian_energy, x0, step_size=STEP, num_steps=200, generator=generator,
+                               temperature=temperature)
+    variance, error = _variance_and_error(x)
+    expected = temperature * energy.ula_gaussian_variance(VARIANCE, STEP)
+    assert abs(variance - expected) < 4 * error, (variance, expected, error)
+    with pytest.raises(ValueError, match="temperature"):
+        energy.langevin_sample(gaussian_energy, x0, step_size=STEP, num_steps=2, temperature=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), temperature=-1.0)
+
+
 def test_mala_removes_the_bias_and_accepts_most_small_steps():
     x0, generator = _chains()
     result = energy.mala_sample(gaussian_energy, x0, step_size=STEP, num_steps=200, generator=generator)
