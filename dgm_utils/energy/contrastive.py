@@ -18,10 +18,12 @@ import torch
 from dgm_utils._validation import check_count, check_generator, check_number, check_points, check_positive_int
 from dgm_utils.energy.mcmc import energy_function, langevin_sample
 
-__all__ = ["ReplayBuffer", "ContrastiveDivergence", "DEFAULT_REINIT"]
+__all__ = ["ReplayBuffer", "ContrastiveDivergence", "DEFAULT_REINIT", "DEFAULT_MAX_ENERGY"]
 
 #: fraction of persistent chains restarted from noise at every step (Du & Mordatch 2019 use 5%)
 DEFAULT_REINIT = 0.05
+#: the largest |energy| a healthy run reaches (with alpha > 0 energies stay near 0); beyond it CD has diverged
+DEFAULT_MAX_ENERGY = 1e4
 
 
 class ReplayBuffer:
@@ -79,6 +81,8 @@ class ContrastiveDivergence:
             chains in high dimension).
         alpha: weight of the regularizer alpha mean(E(x)^2 + E(x^-)^2).
         bounds: (low, high): stop when a chain leaves the box (an energy that lets chains escape); None: no check.
+        max_energy: stop with ``FloatingPointError`` when an energy of the data or of the negatives exceeds this
+            in absolute value (an exploding energy, the usual way CD diverges); None: no check.
         generator: a CPU ``torch.Generator`` for chains and buffer, or None.
 
     Attributes:
@@ -86,7 +90,7 @@ class ContrastiveDivergence:
     """
 
     def __init__(self, init_fn, *, num_steps=60, step_size=1e-2, buffer_size=0, reinit=DEFAULT_REINIT,
-                 alpha=0.1, bounds=None, generator=None, temperature=1.0):
+                 alpha=0.1, bounds=None, generator=None, temperature=1.0, max_energy=DEFAULT_MAX_ENERGY):
         if not callable(init_fn):
             raise TypeError(f"init_fn must be a function n -> (n, D), got {type(init_fn).__name__}")
         self.init_fn = init_fn
@@ -94,6 +98,8 @@ class ContrastiveDivergence:
         self.step_size = check_number(step_size, "step_size")
         self.alpha = check_number(alpha, "alpha", allow_zero=True)
         self.temperature = check_number(temperature, "temperature")
+        self.max_energy = None if max_energy is None else check_number(max_energy, "max_energy")
+        self.calls = 0
         self.bounds = bounds
         self.generator = check_generator(generator)
         check_count(buffer_size, "buffer_size")
@@ -112,10 +118,23 @@ class ContrastiveDivergence:
 
     def __call__(self, model, x):
         energy_fn = energy_function(model)
+        self.calls += 1
         negatives = self.negatives(energy_fn, x.shape[0])  # (B, D)
         self.last_negatives = negatives
         positive, negative = energy_fn(x), energy_fn(negatives.to(x.device, x.dtype))  # (B,), (B,)
+        self._check_energies(positive, negative)
         loss = positive.mean() - negative.mean()
         if self.alpha:
             loss = loss + self.alpha * (positive ** 2 + negative ** 2).mean()
         return loss
+
+    def _check_energies(self, positive, negative):
+        if self.max_energy is None:
+            return
+        largest = float(torch.cat([positive.detach(), negative.detach()]).abs().max())
+        if not largest <= self.max_energy:  # also catches NaN
+            raise FloatingPointError(
+                f"contrastive divergence, call {self.calls}: an energy reached {largest:.4g} (beyond max_energy="
+                f"{self.max_energy:g}): the energy is exploding, pushed down at the data and up at negatives the "
+                "chains cannot move away from; try a lower learning rate, a larger alpha, or longer or larger chain "
+                "steps")

@@ -299,6 +299,30 @@ def test_persistent_contrastive_divergence_trains_through_fit():
     assert history.num_steps == 3 and cd.buffer.states.shape == (64, 2)
 
 
+def test_an_exploding_energy_stops_contrastive_divergence_with_the_call_and_the_cause():
+    from dgm_utils import train
+
+    class Linear(base.EnergyModel):  # E = w . x: unbounded below, CD pushes w up without limit at lr 10
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(2))
+
+        def energy(self, x, *, context=None):
+            return x @ self.w
+
+    cd = energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), num_steps=2, step_size=0.01, alpha=0.0,
+                                      max_energy=100.0)
+    toy = data.GaussianMixture2D([[50.0, 50.0]], 1.0)
+    with pytest.raises(FloatingPointError, match=r"call \d+: an energy reached .*exploding.*lower learning rate"):
+        train.fit(Linear(), toy, loss_fn=cd, num_steps=50, batch_size=16, lr=10.0, progress=False)
+    assert 1 < cd.calls < 50  # it ran a few steps before it stopped
+    unchecked = energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), num_steps=2, step_size=0.01, alpha=0.0,
+                                             max_energy=None)
+    train.fit(Linear(), toy, loss_fn=unchecked, num_steps=5, batch_size=16, lr=10.0, progress=False)
+    with pytest.raises(ValueError, match="max_energy"):
+        energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), max_energy=0.0)
+
+
 # --- noise-contrastive estimation -----------------------------------------------------------------------------
 
 def _gaussian(std):
