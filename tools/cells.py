@@ -1,5 +1,7 @@
 """What nbgrader's metadata says about a notebook cell (an nbformat node or the plain dict of a notebook's JSON)."""
 
+from .course import BEGIN_SOLUTION, END_SOLUTION
+
 
 def nbgrader_metadata(cell):
     """The cell's nbgrader metadata ({} for a cell nbgrader does not manage)."""
@@ -20,3 +22,10 @@ def is_test_cell(cell):
     """True for a test cell: code that carries points and is not a solution."""
     meta = nbgrader_metadata(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade", False)) and not meta.get("solution", False)
+
+
+def strip_solution_markers(source):
+    """A solution cell's source as it runs in the instructor's notebook: the lines holding the region markers
+    (``### BEGIN SOLUTION`` / ``### END SOLUTION``) removed, every other line kept as it is."""
+    return "".join(line for line in source.splitlines(keepends=True)
+                   if BEGIN_SOLUTION not in line and END_SOLUTION not in line)

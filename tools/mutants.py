@@ -40,8 +40,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from . import mutant_worker
-from .cells import grade_id, is_test_cell, nbgrader_metadata
-from .course import BEGIN_SOLUTION, END_SOLUTION, ROOT, SOURCE_DIRECTORY, assignments_in_source, cpu_cores
+from .cells import grade_id, is_test_cell, nbgrader_metadata, strip_solution_markers
+from .course import ROOT, SOURCE_DIRECTORY, assignments_in_source, cpu_cores
 from .mutations import generate
 
 EQUIVALENTS_DIRECTORY = ROOT / "tests" / "mutants"
@@ -77,12 +77,6 @@ def load_equivalents(path):
     return listed
 
 
-def _executable(source):
-    """A cell's source as the release runs it: the lines holding solution markers removed."""
-    return "".join(line for line in source.splitlines(keepends=True)
-                   if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
-
-
 def load_notebook(assignment, root=ROOT):
     """(cells, solutions): the code cells to run, as (name, source, is_test), up to the last test cell; and
     {index in cells: (grade_id, source as stored)} of the solution cells."""
@@ -96,7 +90,7 @@ def load_notebook(assignment, root=ROOT):
         name = grade_id(cell) or f"cell{index}"
         if nbgrader_metadata(cell).get("solution", False):
             solutions[index] = (name, source)
-        cells.append((name, _executable(source), is_test_cell(cell)))
+        cells.append((name, strip_solution_markers(source), is_test_cell(cell)))
     return cells, solutions
 
 
@@ -234,7 +228,7 @@ def run_mutants(cells, mutants, *, workers=None, timeout=None, memory_gb=4, log=
             log(f"[{len(results):4d}/{len(mutants)}] {shown:8s} {job_id}{where}"
                 f" ({result.get('seconds', limit_seconds):.1f} s)")
 
-        run_jobs(pool, [(mutant.id, {index: _executable(mutant.source)}) for index, mutant in mutants],
+        run_jobs(pool, [(mutant.id, {index: strip_solution_markers(mutant.source)}) for index, mutant in mutants],
                  limit_seconds, on_result)
     finally:
         pool.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from tools.assignments import EXPECTATIONS
-from tools.cells import grade_id
+from tools.cells import grade_id, strip_solution_markers
 from tools.course import COURSE_ID, assignments_in_source
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,11 +81,6 @@ def _split_region(source, begin, end):
     return inside, outside
 
 
-def _strip_solution_markers(source):
-    lines = [line for line in source.split("\n") if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
-    return "\n".join(lines)
-
-
 def normalize_space(text):
     return re.sub(r"\s+", " ", text).strip()
 
@@ -116,7 +111,7 @@ class Assignment:
 
     def solution_answers(self):
         """grade_id -> the instructor's answer (solution cell source without the region markers)."""
-        return {grade_id(cell): _strip_solution_markers(cell.source)
+        return {grade_id(cell): strip_solution_markers(cell.source)
                 for cell in read_notebook(self.source_notebook).cells
                 if cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
 
