@@ -29,3 +29,17 @@ def strip_solution_markers(source):
     (``### BEGIN SOLUTION`` / ``### END SOLUTION``) removed, every other line kept as it is."""
     return "".join(line for line in source.splitlines(keepends=True)
                    if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
+
+
+def split_region(source, begin, end):
+    """(lines inside, lines outside) the regions between lines holding ``begin`` and ``end`` (e.g. ``BEGIN
+    SOLUTION`` / ``END SOLUTION``); the marker lines themselves are in neither."""
+    inside, outside, in_region = [], [], False
+    for line in source.split("\n"):
+        if begin in line:
+            in_region = True
+        elif end in line:
+            in_region = False
+        else:
+            (inside if in_region else outside).append(line)
+    return inside, outside

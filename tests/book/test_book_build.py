@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tools.cells import split_region
+
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
@@ -71,17 +73,9 @@ def protected_lines(notebook):
             if cell.get("metadata", {}).get("nbgrader", {}).get("solution", False):
                 lines.extend(cell_lines)
             continue
-        open_region = None
-        for line in cell_lines:
-            if open_region is None:
-                for begin, end in REGION_MARKERS:
-                    if begin in line:
-                        open_region = end
-                        break
-            elif open_region in line:
-                open_region = None
-            else:
-                lines.append(line)
+        source = "\n".join(cell_lines)
+        for begin, end in REGION_MARKERS:
+            lines.extend(split_region(source, begin, end)[0])
     return lines
 
 

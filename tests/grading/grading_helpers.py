@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from tools.assignments import EXPECTATIONS
-from tools.cells import grade_id, strip_solution_markers
+from tools.cells import grade_id, split_region, strip_solution_markers
 from tools.course import COURSE_ID, assignments_in_source
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,20 +67,6 @@ def notebook_json(path):
         return json.load(f)
 
 
-def _split_region(source, begin, end):
-    """(lines inside, lines outside) the regions between lines holding ``begin`` and ``end``; the marker lines
-    themselves are in neither."""
-    inside, outside, in_region = [], [], False
-    for line in source.split("\n"):
-        if begin in line:
-            in_region = True
-        elif end in line:
-            in_region = False
-        else:
-            (inside if in_region else outside).append(line)
-    return inside, outside
-
-
 def normalize_space(text):
     return re.sub(r"\s+", " ", text).strip()
 
@@ -118,12 +104,12 @@ class Assignment:
     def source_lines_outside_solutions(self):
         """The lines of the source notebook outside the solution regions (all cells, markdown included)."""
         return [line for cell in read_notebook(self.source_notebook).cells
-                for line in _split_region(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")[1]]
+                for line in split_region(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")[1]]
 
     def hidden_test_lines(self):
         """The code lines of the hidden test regions of the source notebook (stripped, non-empty)."""
         return [line.strip() for cell in read_notebook(self.source_notebook).cells
-                for line in _split_region(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")[0]
+                for line in split_region(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")[0]
                 if line.strip()]
 
     def distinctive_hidden_lines(self, min_length=20):
