@@ -21,6 +21,7 @@ The steps, with theta the trained parameters and L a scalar loss of the batch:
     EMA(step, decay)             the inner step, then theta_bar <- decay * theta_bar + (1 - decay) * theta
 
     history = fit(model, x_train, val_data=x_val, num_epochs=50, patience=5)      # LossStep(model)
+    history = fit(model, toy, num_steps=3000, lr=1e-2, lr_schedule="cosine")     # lr decays to 0 over the run
     history = fit(gan, toy, step=EMA(AdversarialStep(gan, critic_steps=5), 0.999, module=gan.generator),
                   num_steps=5000)
     history.logs["generator_loss"]                                                # NaN between updates
@@ -33,11 +34,11 @@ left as it was. The progress bar is on by default; ``progress=False`` or the env
 """
 
 from dgm_utils.train.environment import get_device, seed_everything
-from dgm_utils.train.steps import AdversarialStep, LossStep, Step
+from dgm_utils.train.steps import LR_SCHEDULES, AdversarialStep, LossStep, Step, lr_scheduler
 from dgm_utils.train.ema import EMA
 from dgm_utils.train.loop import (DEFAULT_EVAL_EVERY, MIN_EVAL_BATCH_SIZE, POSTFIX_EVERY, PROGRESS_DISABLE_ENV_VAR,
                                   VALIDATION_SAMPLE_SIZE, History, fit)
 
-__all__ = ["History", "fit", "get_device", "seed_everything", "Step", "LossStep", "AdversarialStep", "EMA",
+__all__ = ["History", "fit", "get_device", "seed_everything", "Step", "LossStep", "AdversarialStep", "EMA", "LR_SCHEDULES", "lr_scheduler",
            "VALIDATION_SAMPLE_SIZE", "MIN_EVAL_BATCH_SIZE", "DEFAULT_EVAL_EVERY", "POSTFIX_EVERY",
            "PROGRESS_DISABLE_ENV_VAR"]

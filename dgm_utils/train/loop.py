@@ -102,6 +102,16 @@ def _progress_enabled(progress):
     return bool(progress) and not os.environ.get(PROGRESS_DISABLE_ENV_VAR)
 
 
+def _schedule_steps(train_data, batch_size, num_steps, num_epochs):
+    """The number of updates a learning-rate schedule spans: num_steps, or num_epochs of tensor batches."""
+    if num_steps is not None or num_epochs is None:
+        return num_steps  # fit checks num_steps / num_epochs itself
+    batch = batching.as_batch(train_data, "train_data")
+    if batch is None or not isinstance(num_epochs, int) or not isinstance(batch_size, int) or batch_size < 1:
+        return None  # fit raises its own error for these
+    return num_epochs * math.ceil(batching.num_examples(batch) / batch_size)
+
+
 def _resolve_step(model, step, shorthands):
     """The step object ``fit`` drives and the modules it holds (with ``model`` first when given)."""
     given = [name for name, value in shorthands.items() if value is not None]
@@ -127,7 +137,7 @@ def _resolve_step(model, step, shorthands):
 
 def fit(model, train_data, *, step=None, val_data=None, batch_size=128, num_steps=None, num_epochs=None,
         eval_every=None, patience=None, max_time=None, seed=0, device=None, progress=True, restore_best=True,
-        loss_fn=None, optimizer=None, lr=None, weight_decay=None, grad_clip=None):
+        loss_fn=None, optimizer=None, lr=None, weight_decay=None, grad_clip=None, lr_schedule=None):
     """Train by calling ``step(batch)`` on mini-batches; return a ``History``.
 
     Each step draws a batch B (a Tensor (B, ...) or a tuple of Tensors sharing B) and calls the step
@@ -162,6 +172,8 @@ def fit(model, train_data, *, step=None, val_data=None, batch_size=128, num_step
         loss_fn, optimizer, lr, weight_decay, grad_clip: shorthands for ``LossStep(model, loss_fn,
             optimizer=..., lr=..., weight_decay=..., grad_clip=...)`` (defaults lr=1e-3, weight_decay=0);
             not allowed together with ``step``.
+        lr_schedule: the same for ``LossStep(..., lr_schedule=..., schedule_steps=num_steps)``: None (constant) or
+            "cosine", decaying the learning rate to 0 over the run (``num_steps``, or the steps of ``num_epochs``).
 
     Returns:
         ``History`` with per-step training losses and logs, validation losses and the stopping reason.
@@ -171,6 +183,9 @@ def fit(model, train_data, *, step=None, val_data=None, batch_size=128, num_step
     """
     start_time = time.perf_counter()
     shorthands = dict(loss_fn=loss_fn, optimizer=optimizer, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip)
+    if lr_schedule is not None:
+        shorthands.update(lr_schedule=lr_schedule, schedule_steps=_schedule_steps(train_data, batch_size, num_steps,
+                                                                                    num_epochs))
     step, modules = _resolve_step(model, step, shorthands)
 
     train_batch = batching.as_batch(train_data, "train_data")

@@ -23,7 +23,10 @@ from torch import nn
 
 from dgm_utils._validation import check_number, check_positive_int
 
-__all__ = ["Step", "LossStep", "AdversarialStep", "check_step", "compute_loss"]
+__all__ = ["Step", "LossStep", "AdversarialStep", "check_step", "compute_loss", "LR_SCHEDULES", "lr_scheduler"]
+
+#: learning-rate schedules of ``LossStep``: None keeps lr; "cosine" decays it as lr (1 + cos(pi t / T)) / 2
+LR_SCHEDULES = (None, "cosine")
 
 #: Adam's (beta_1, beta_2) for the adversarial step: the lower beta_1 of Radford et al. (2016, DCGAN)
 #: keeps the alternating game from oscillating as much as the default 0.9 does.
@@ -178,6 +181,22 @@ def _descend(optimizer, loss, parameters, grad_clip):
     optimizer.step()
 
 
+def lr_scheduler(optimizer, lr_schedule, num_steps):
+    """A ``torch.optim.lr_scheduler.LambdaLR`` for ``lr_schedule`` over ``num_steps`` updates, or None for a constant
+    learning rate. "cosine": the factor (1 + cos(pi t / T)) / 2 after t of T updates, 0 at the end (Loshchilov &
+    Hutter 2017, without restarts); after T updates it stays 0."""
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {lr_schedule!r}")
+    if lr_schedule is None:
+        return None
+    if num_steps is None:
+        raise ValueError(f"lr_schedule={lr_schedule!r} needs the number of updates it spans (schedule_steps, or "
+                         "num_steps in fit)")
+    check_positive_int(num_steps, "schedule_steps")
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, num_steps) / num_steps)))
+
+
 class LossStep(Step):
     """The default step: one gradient step on one scalar loss, theta <- optimizer_step(theta, grad L(theta; B)).
 
@@ -193,13 +212,15 @@ class LossStep(Step):
         lr, weight_decay: for the default Adam.
         grad_clip: maximum gradient norm, or None.
         context: batches are ``(x, context)`` and the loss is ``model.loss(x, context=context)``.
+        lr_schedule, schedule_steps: None for a constant learning rate, or "cosine" over ``schedule_steps``
+            updates (see :func:`lr_scheduler`; ``fit(..., lr_schedule=...)`` passes its number of steps).
 
     Attributes:
         num_updates: optimizer steps taken so far (error messages count steps from here).
     """
 
     def __init__(self, model, loss_fn=None, *, optimizer=None, lr=1e-3, weight_decay=0.0, grad_clip=None,
-                 context=False):
+                 context=False, lr_schedule=None, schedule_steps=None):
         self.model = _check_module(model, "model")
         _check_loss_source(model, "loss", loss_fn, context, "loss_fn")
         check_number(lr, "lr")
@@ -209,6 +230,7 @@ class LossStep(Step):
         self.modules = (model,)
         self.trained_parameters = _trainable_parameters(model, "model")
         self.optimizer = make_optimizer(optimizer, self.trained_parameters, lr, weight_decay=weight_decay)
+        self.scheduler = lr_scheduler(self.optimizer, lr_schedule, schedule_steps)
         self.num_updates = 0
 
     def loss(self, batch):
@@ -219,6 +241,8 @@ class LossStep(Step):
         loss = self.loss(batch)
         value = check_loss(loss, self.num_updates + 1, self.optimizer)
         _descend(self.optimizer, loss, self.trained_parameters, self.grad_clip)
+        if self.scheduler is not None:
+            self.scheduler.step()
         self.num_updates += 1
         return {"loss": value}
 

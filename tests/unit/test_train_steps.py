@@ -356,3 +356,55 @@ def test_adversarial_step_stops_an_exploding_critic_and_can_be_told_not_to():
     assert fit(gan, torch.zeros(8, 1), step=unbounded, num_steps=2, progress=False).num_steps == 2
     with pytest.raises(ValueError, match="max_critic_loss"):
         AdversarialStep(FakeGAN(), max_critic_loss=-1.0)
+
+
+def _lrs_of_a_cosine_run(num_steps, **fit_options):
+    model = nn.Linear(1, 1)
+    seen = []
+
+    def loss_fn(m, x):
+        seen.append(step_holder[0].optimizer.param_groups[0]["lr"])
+        return (m(x) ** 2).mean()
+
+    step_holder = [LossStep(model, loss_fn, lr=0.1, lr_schedule="cosine", schedule_steps=num_steps)]
+    fit(model, torch.ones(8, 1), step=step_holder[0], num_steps=num_steps, batch_size=8, progress=False,
+        **fit_options)
+    return seen, step_holder[0].optimizer.param_groups[0]["lr"]
+
+
+def test_cosine_schedule_follows_its_formula_and_ends_at_zero():
+    seen, final = _lrs_of_a_cosine_run(10)
+    expected = [0.1 * 0.5 * (1 + math.cos(math.pi * t / 10)) for t in range(10)]  # the lr of update t + 1
+    assert seen == pytest.approx(expected)
+    assert final == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fit_shorthand_spans_the_run_in_steps_or_epochs():
+    for options, updates in ((dict(num_steps=6), 6), (dict(num_epochs=3), 6)):  # 8 examples, batches of 4
+        model = nn.Linear(1, 1)
+
+        def loss_fn(m, x):
+            return (m(x) ** 2).mean()
+
+        history = fit(model, torch.ones(8, 1), loss_fn=loss_fn, lr=0.1, lr_schedule="cosine", batch_size=4,
+                      progress=False, **options)
+        assert history.num_steps == updates
+    constant = LossStep(nn.Linear(1, 1), lambda m, x: (m(x) ** 2).mean(), lr=0.1)
+    assert constant.scheduler is None
+
+
+@pytest.mark.parametrize("options, match", [
+    (dict(lr_schedule="linear", schedule_steps=10), "lr_schedule must be one of"),
+    (dict(lr_schedule="cosine"), "needs the number of updates"),
+    (dict(lr_schedule="cosine", schedule_steps=0), "schedule_steps"),
+])
+def test_lr_schedule_rejects_bad_settings(options, match):
+    with pytest.raises(ValueError, match=match):
+        LossStep(nn.Linear(1, 1), lambda m, x: (m(x) ** 2).mean(), **options)
+
+
+def test_lr_schedule_shorthand_is_refused_with_a_given_step():
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        fit(model, torch.ones(8, 1), step=LossStep(model, lambda m, x: (m(x) ** 2).mean()), num_steps=2,
+            lr_schedule="cosine", progress=False)
