@@ -35,11 +35,12 @@ import math
 import torch
 
 from dgm_utils import distributions
-from dgm_utils._validation import check_count, check_generator, check_int, check_number, check_points, check_positive_int
+from dgm_utils._validation import (check_bounds, check_count, check_generator, check_int, check_number, check_points,
+                                   check_positive_int)
 from dgm_utils.base import Likelihood, ModelInterface
 
-__all__ = ["ToyDistribution", "GaussianMixture2D", "ring", "grid", "Checkerboard", "Banana", "TOY_DISTRIBUTIONS",
-           "make_toy"]
+__all__ = ["ToyDistribution", "GaussianMixture2D", "ring", "grid", "Checkerboard", "Banana", "UniformBox",
+           "TOY_DISTRIBUTIONS", "make_toy"]
 
 
 _LOG_TWO_PI_E = math.log(2.0 * math.pi * math.e)
@@ -338,6 +339,32 @@ class Banana(ToyDistribution):
 
     def _exact_entropy(self):
         return float(self.log_stds.sum()) + 0.5 * self.num_features * _LOG_TWO_PI_E
+
+
+class UniformBox(ToyDistribution):
+    """The uniform distribution on a box ((x1_min, x1_max), (x2_min, x2_max)): log p = -log(area) inside, -inf
+    outside (points on the edges count as inside), H(p) = log(area). Not a data toy but a reference density, e.g.
+    the noise of noise-contrastive estimation for data that fills its box (the checkerboard)."""
+
+    def __init__(self, bounds, name="uniform_box"):
+        self.bounds = check_bounds(bounds)
+        self.name = name
+        (x_low, x_high), (y_low, y_high) = self.bounds
+        self._low = torch.tensor([x_low, y_low], dtype=torch.float64)
+        self._width = torch.tensor([x_high - x_low, y_high - y_low], dtype=torch.float64)
+        self.log_area = math.log(float(self._width.prod()))
+
+    def _log_prob(self, x):
+        low, high = self._low.to(x.device, x.dtype), (self._low + self._width).to(x.device, x.dtype)
+        inside = ((x >= low) & (x <= high)).all(dim=1)  # (N,)
+        log_density = torch.full((len(x),), -self.log_area, dtype=x.dtype, device=x.device)
+        return log_density.masked_fill(~inside, float("-inf"))
+
+    def _sample(self, n, generator):
+        return self._low + self._width * torch.rand(n, 2, generator=generator, dtype=torch.float64)  # (n, 2)
+
+    def _exact_entropy(self):
+        return self.log_area
 
 
 TOY_DISTRIBUTIONS = {

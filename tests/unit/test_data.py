@@ -310,3 +310,22 @@ def test_mutating_a_returned_tensor_does_not_change_later_calls():
     labels = data.load_digit_labels("train")
     labels.zero_()
     assert int(data.load_digit_labels("train").sum()) > 0
+
+
+def test_uniform_box_density_samples_and_entropy():
+    box = data.UniformBox(((-1.0, 3.0), (0.0, 0.5)))                 # area 2
+    x = box.sample(20_000, generator=_seeded(0))
+    assert x.shape == (20_000, 2) and x.dtype == torch.float32
+    assert float(x[:, 0].min()) >= -1.0 and float(x[:, 0].max()) <= 3.0
+    assert float(x[:, 1].min()) >= 0.0 and float(x[:, 1].max()) <= 0.5
+    # uniform: the mean of each coordinate is the centre, within 4 standard errors (width / sqrt(12 n))
+    for column, (centre, width) in enumerate(((1.0, 4.0), (0.25, 0.5))):
+        assert abs(float(x[:, column].mean()) - centre) < 4 * width / math.sqrt(12 * 20_000)
+    inside_and_edge = torch.tensor([[0.0, 0.25], [3.0, 0.5], [-1.0, 0.0]])
+    assert torch.allclose(box.log_prob(inside_and_edge), torch.full((3,), -math.log(2.0)))
+    assert torch.isneginf(box.log_prob(torch.tensor([[3.01, 0.2], [0.0, -0.01]]))).all()
+    assert box.entropy() == pytest.approx(math.log(2.0))
+    grid_density, cell_area = _density_on_grid(box, 200)
+    assert float(grid_density.sum()) * cell_area == pytest.approx(1.0, rel=1e-9)
+    with pytest.raises(ValueError, match="min < max"):
+        data.UniformBox(((1.0, 1.0), (0.0, 1.0)))
