@@ -1,0 +1,53 @@
+"""Conditional sampling for inverse problems with an unconditional diffusion model: inpainting by replacement.
+
+Some values y = x_0[m] of an example are known (the mask m), the rest is to be generated from p(x_0 | x_0[m] = y).
+The replacement method (Song et al. 2021b, appendix I; RePaint without resampling, Lugmayr et al. 2022) runs the
+ancestral sampler and, after every step t -> t-1, overwrites the known coordinates with a fresh draw of the forward
+process at step t-1,
+
+    x_{t-1}[m] = sqrt(alpha_bar_{t-1}) y + sqrt(1 - alpha_bar_{t-1}) eps,     x_{t-1}[~m] from p_theta(x_{t-1} | x_t),
+
+so that the unknown part is denoised in the presence of a correctly noised known part; at t - 1 = 0 the known part
+is y itself. It is an approximation of the conditional (the unknown part sees the known one only through the
+network), exact where the two are independent.
+"""
+
+import torch
+
+from dgm_utils._validation import check_generator, check_tensor
+from dgm_utils.diffusion.ode import check_finite_state
+from dgm_utils.diffusion.process import SAMPLER_ADVICE, GaussianDiffusion
+
+__all__ = ["inpaint"]
+
+
+@torch.no_grad()
+def inpaint(model, observed, mask, *, generator=None, context=None, guidance_scale=0.0, clip_x0=False):
+    """Complete ``observed`` (N, *data_shape, data space: levels for levels data) where ``mask`` (bool, same shape)
+    is False, keeping the values where it is True; returns (N, *data_shape) in data space.
+
+    Args:
+        model: a :class:`GaussianDiffusion`.
+        observed: the examples; only the values under the mask are read (the others may be anything valid).
+        mask: a bool tensor of the shape of ``observed``, True where a value is known.
+        generator, context, guidance_scale, clip_x0: as for ``model.sample``.
+    """
+    if not isinstance(model, GaussianDiffusion):
+        raise TypeError(f"model must be a GaussianDiffusion, got {type(model).__name__}")
+    check_generator(generator)
+    known = model.to_model_space(observed, "observed")
+    check_tensor(mask, "mask", floating=False)
+    if mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool tensor (True where a value is known), got dtype {mask.dtype}")
+    if mask.shape != observed.shape:
+        raise ValueError(f"mask must have the shape of observed {tuple(observed.shape)}, got {tuple(mask.shape)}")
+    mask = mask.to(known.device)
+    n = known.shape[0]
+    model.context_labels(context, n)  # validate once
+    x = model.prior_sample(n, generator)
+    for t in range(model.num_steps, 0, -1):
+        x = model.p_sample(x, t, generator=generator, context=context, guidance_scale=guidance_scale, clip_x0=clip_x0)
+        known_noised = model.q_sample(known, t - 1, generator=generator) if t > 1 else known
+        x = torch.where(mask, known_noised, x)
+        check_finite_state(x, f"at inpainting step t = {t} of {model.num_steps}", SAMPLER_ADVICE)
+    return model.to_data_space(x)
