@@ -293,30 +293,43 @@ class GaussianDiffusion(BoundedLikelihoodModel):
         log_density = -0.5 * (LOG_TWO_PI + log_var + (x0.double() - mean.double()) ** 2 / variance.double())
         return log_density.reshape(x0.shape[0], -1).sum(dim=1)
 
-    def bound_terms(self, x, *, generator=None, context=None):
+    def _bound_steps(self, num_timesteps, n, generator):
+        """(steps, weights) of the sum over t = 2..T: every t, or for each of ``num_timesteps`` equal strata one uniform
+        draw per example (N,), weighted by the stratum's size (an unbiased estimate of the sum)."""
+        if num_timesteps is None or num_timesteps >= self.num_steps - 1:
+            return list(range(2, self.num_steps + 1)), [1.0] * (self.num_steps - 1)
+        check_int(num_timesteps, "num_timesteps", minimum=1)
+        edges = torch.linspace(2, self.num_steps + 1, num_timesteps + 1).round().long().tolist()
+        strata = list(zip(edges[:-1], edges[1:]))
+        return ([torch.randint(low, high, (n,), generator=generator) for low, high in strata],
+                [float(high - low) for low, high in strata])
+
+    def bound_terms(self, x, *, generator=None, context=None, num_timesteps=None):
         """The terms of -bound in nats per example, each (N,) float64, one draw of every x_t:
         ``prior`` KL(q(x_T | x_0) || N(0, I)), ``diffusion`` sum_{t=2}^T KL(q(x_{t-1} | x_t, x_0) || p(x_{t-1} | x_t))
-        and ``decoder`` -log p(x_0 | x_1)."""
+        (all T - 1 terms, or the stratified estimate from ``num_timesteps`` of them) and ``decoder`` -log p(x_0 | x_1)."""
         x0 = self.to_model_space(x)
         s, n = self.schedule, x0.shape[0]
         last = torch.full((n,), self.num_steps, dtype=torch.long)
         prior = gaussian_kl(s.extract(s.sqrt_alpha_bar, last, x0) * x0,
                             torch.log(s.extract(1 - s.alpha_bar, last, x0.double())), 0.0, 0.0)
         diffusion = torch.zeros(n, dtype=torch.float64, device=x0.device)
-        for t in range(2, self.num_steps + 1):
+        for t, weight in zip(*self._bound_steps(num_timesteps, n, generator)):
             x_t = self.q_sample(x0, t, generator=generator)
             true_mean, true_variance = self.q_posterior(x0, x_t, t)
             mean, variance = self.p_mean_variance(x_t, t, context)
-            diffusion = diffusion + gaussian_kl(true_mean, torch.log(true_variance.double()), mean,
-                                                torch.log(variance.double()))
+            diffusion = diffusion + weight * gaussian_kl(true_mean, torch.log(true_variance.double()), mean,
+                                                         torch.log(variance.double()))
         decoder = -self.decoder_log_likelihood(x0, self.q_sample(x0, 1, generator=generator), context)
         return {"prior": prior, "diffusion": diffusion, "decoder": decoder}
 
-    def _log_prob_bound(self, x, *, num_samples, generator, context):
+    @torch.no_grad()
+    def _log_prob_bound(self, x, *, num_samples, generator, context, num_timesteps=None):
         """The variational bound -(prior + diffusion + decoder) averaged over ``num_samples`` draws, (N,) float64: a
-        lower bound on log p(x) (of the levels, for levels data) in nats per example."""
+        lower bound on log p(x) (of the levels, for levels data) in nats per example, without gradients (T network
+        calls per draw; ``num_timesteps=M`` estimates the sum over the steps from M stratified ones, unbiased)."""
         total = 0.0
         for _ in range(num_samples):
-            terms = self.bound_terms(x, generator=generator, context=context)
+            terms = self.bound_terms(x, generator=generator, context=context, num_timesteps=num_timesteps)
             total = total - (terms["prior"] + terms["diffusion"] + terms["decoder"])
         return total / num_samples

@@ -220,6 +220,10 @@ def test_the_bound_of_continuous_data_lies_below_the_true_log_density():
     gap = RING.log_prob(x) - model.log_prob_bound(x, generator=torch.Generator().manual_seed(0))  # (500,)
     se = float(gap.std()) / math.sqrt(500)
     assert float(gap.mean()) > -3 * se and float(gap.mean()) < 3.0, (float(gap.mean()), se)  # 1.5 nats at T = 200
+    # the stratified estimate from 20 of the 199 KL terms has the same mean
+    estimate = model.log_prob_bound(x, num_timesteps=20, generator=torch.Generator().manual_seed(1))
+    difference = RING.log_prob(x) - estimate - gap
+    assert abs(float(difference.mean())) < 4 * float(difference.std()) / math.sqrt(500) + 0.02
 
 
 # --- guidance, conditioning, inpainting ----------------------------------------------------------------------------
@@ -282,12 +286,26 @@ def test_inpainting_keeps_the_known_values_and_completes_from_the_conditional():
     # two modes at (-2, -2) and (2, 2): knowing x_1 says which mode, and x_2 follows it
     toy = data.GaussianMixture2D([[-2.0, -2.0], [2.0, 2.0]], 0.3)
     schedule = diffusion.make_schedule("linear", 100)
-    model = diffusion.GaussianDiffusion(diffusion.MixtureNoiseOracle(toy, schedule), schedule, (2,))
+    oracle = diffusion.MixtureNoiseOracle(toy, schedule)
+
+    class Recording(nn.Module):
+        inputs = {}
+
+        def forward(self, x, time, labels=None):
+            self.inputs[round(float(time[0]) * 100)] = x.clone()
+            return oracle(x, time)
+
+    model = diffusion.GaussianDiffusion(Recording(), schedule, (2,))
     observed = torch.tensor([[2.0, 0.0], [-2.0, 0.0]]).repeat(200, 1)  # (400, 2), x_2 unknown
     mask = torch.tensor([[True, False]]).expand(400, 2)
     completed = diffusion.inpaint(model, observed, mask, generator=torch.Generator().manual_seed(0))
     assert torch.equal(completed[:, 0], observed[:, 0])
     assert abs(float(completed[0::2, 1].mean()) - 2.0) < 0.15 and abs(float(completed[1::2, 1].mean()) + 2.0) < 0.15
+    # the network sees the known value noised to its step: x_t[m] ~ N(sqrt(alpha_bar_t) y, 1 - alpha_bar_t)
+    t, alpha_bar = 50, float(schedule.alpha_bar[50])
+    known = Recording.inputs[t][0::2, 0].double()  # (200,), y = 2
+    assert abs(float(known.mean()) - 2.0 * math.sqrt(alpha_bar)) < 4 * math.sqrt((1 - alpha_bar) / 200)
+    assert abs(float(known.var()) / (1 - alpha_bar) - 1) < 4 * math.sqrt(2 / 200)
     with pytest.raises(TypeError, match="bool"):
         diffusion.inpaint(model, observed, mask.float())
 
