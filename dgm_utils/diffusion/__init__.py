@@ -19,14 +19,15 @@ whose ``log_prob`` is its ODE likelihood (exact up to the solver's tolerance).
 * ``flow_matching``: :class:`FlowMatching` (straight paths, Euler or ODE sampling);
 * ``networks``: :class:`MLPDenoiser` (2-D), :class:`ConvDenoiser` (8x8), :class:`TimeLabelEmbedding`;
 * ``guidance``: :func:`classifier_free_guidance` ((1 + w) eps_c - w eps_u), :func:`drop_labels`, :func:`null_labels`;
-* ``inverse``: :func:`inpaint` (replacement of the known values at every step).
+* ``inverse``: :func:`inpaint` (replacement of the known values at every step) and
+  :func:`measurement_guided_sample` (diffusion posterior sampling for a measurement y = A(x)).
 """
 
 from dgm_utils.diffusion.bound import (bin_half_width, discretized_gaussian_log_likelihood, gaussian_kl,
                                        levels_to_signed, signed_to_levels)
 from dgm_utils.diffusion.flow_matching import DEFAULT_EULER_STEPS, SAMPLE_METHODS, FlowMatching
 from dgm_utils.diffusion.guidance import check_labels, classifier_free_guidance, drop_labels, null_labels
-from dgm_utils.diffusion.inverse import inpaint
+from dgm_utils.diffusion.inverse import inpaint, measurement_guided_sample
 from dgm_utils.diffusion.networks import TIME_SCALE, ConvDenoiser, MLPDenoiser, TimeLabelEmbedding
 from dgm_utils.diffusion.ode import (DEFAULT_ATOL, DEFAULT_RTOL, DIVERGENCES, EXACT_DIVERGENCE_MAX_DIM, ODEResult,
                                      check_finite_state, integrate_ode, ode_log_likelihood)
@@ -46,4 +47,5 @@ __all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "make_schedule", "SC
            "probability_flow_sample", "probability_flow_log_likelihood", "ODE_MIN_TIME", "mixture_posterior_means",
            "noised_mixture_score", "MixtureNoiseOracle", "MixtureVelocityOracle", "FlowMatching", "SAMPLE_METHODS",
            "DEFAULT_EULER_STEPS", "MLPDenoiser", "ConvDenoiser", "TimeLabelEmbedding", "TIME_SCALE",
-           "classifier_free_guidance", "drop_labels", "null_labels", "check_labels", "inpaint"]
+           "classifier_free_guidance", "drop_labels", "null_labels", "check_labels", "inpaint",
+           "measurement_guided_sample"]

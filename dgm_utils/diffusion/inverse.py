@@ -10,15 +10,24 @@ process at step t-1,
 so that the unknown part is denoised in the presence of a correctly noised known part; at t - 1 = 0 the known part
 is y itself. It is an approximation of the conditional (the unknown part sees the known one only through the
 network), exact where the two are independent.
+
+For a general measurement y = A(x_0) + noise (a blur, a down-sampling, a projection), :func:`measurement_guided_sample`
+follows diffusion posterior sampling (Chung et al. 2023): after every ancestral step it moves x_{t-1} down the gradient
+of the measurement error of the denoised guess x^_0(x_t) = (x_t - sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_bar_t),
+
+    x_{t-1} <- x_{t-1} - zeta grad_{x_t} |y - A(x^_0(x_t))| ,     zeta = step_size (Chung et al.'s zeta_t / |y - A|
+                                                                  normalization: the step has length ~ step_size),
+
+which differentiates through the network. Both samplers use an unconditional model; neither is exact.
 """
 
 import torch
 
-from dgm_utils._validation import check_generator, check_tensor
+from dgm_utils._validation import check_generator, check_number, check_tensor
 from dgm_utils.diffusion.ode import check_finite_state
 from dgm_utils.diffusion.process import SAMPLER_ADVICE, GaussianDiffusion
 
-__all__ = ["inpaint"]
+__all__ = ["inpaint", "measurement_guided_sample"]
 
 
 @torch.no_grad()
@@ -50,4 +59,45 @@ def inpaint(model, observed, mask, *, generator=None, context=None, guidance_sca
         known_noised = model.q_sample(known, t - 1, generator=generator) if t > 1 else known
         x = torch.where(mask, known_noised, x)
         check_finite_state(x, f"at inpainting step t = {t} of {model.num_steps}", SAMPLER_ADVICE)
+    return model.to_data_space(x)
+
+
+def measurement_guided_sample(model, measurement, operator, *, step_size=1.0, generator=None, context=None):
+    """Samples whose denoised guesses agree with ``measurement`` y (N, M) through ``operator`` A: x (N, *data_shape,
+    model space) -> (N, M), differentiable (diffusion posterior sampling, see the module docstring); returned in data
+    space.
+
+    Args:
+        model: a :class:`GaussianDiffusion`.
+        measurement: y, a floating tensor (N, M) (in the units of A applied to model-space values: [-1, 1] for levels).
+        operator: a differentiable function A (N, *data_shape) -> (N, M), e.g. ``lambda x: x[:, :1]``.
+        step_size: zeta > 0, the length of the correction at every step (Chung et al. use 0.1-1).
+        generator, context: as for ``model.sample``.
+    """
+    if not isinstance(model, GaussianDiffusion):
+        raise TypeError(f"model must be a GaussianDiffusion, got {type(model).__name__}")
+    if not callable(operator):
+        raise TypeError(f"operator must be a function x -> A(x), got {type(operator).__name__}")
+    check_tensor(measurement, "measurement", dims=(2,))
+    check_number(step_size, "step_size")
+    check_generator(generator)
+    n = measurement.shape[0]
+    model.context_labels(context, n)  # validate once
+    x = model.prior_sample(n, generator)
+    measurement = measurement.to(x.device, x.dtype)
+    for t in range(model.num_steps, 0, -1):
+        with torch.enable_grad():
+            x_t = x.detach().requires_grad_(True)
+            x0 = model.predict_x0(x_t, t, model.predict_noise(x_t, t, context))
+            predicted = operator(x0)
+            if not isinstance(predicted, torch.Tensor) or predicted.shape != measurement.shape:
+                raise ValueError(f"operator must map x {tuple(x.shape)} to the measurement's shape "
+                                 f"{tuple(measurement.shape)}, got "
+                                 f"{tuple(predicted.shape) if isinstance(predicted, torch.Tensor) else predicted}")
+            error = ((measurement - predicted) ** 2).reshape(n, -1).sum(dim=1)  # (N,)
+            (gradient,) = torch.autograd.grad(error.sqrt().sum(), x_t)  # rows independent: each row's gradient
+        with torch.no_grad():
+            x = model.p_sample(x_t.detach(), t, generator=generator, context=context) - step_size * gradient
+        check_finite_state(x, f"at measurement-guided step t = {t} of {model.num_steps}",
+                           SAMPLER_ADVICE + "; or a smaller step_size")
     return model.to_data_space(x)

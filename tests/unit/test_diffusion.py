@@ -310,6 +310,22 @@ def test_inpainting_keeps_the_known_values_and_completes_from_the_conditional():
         diffusion.inpaint(model, observed, mask.float())
 
 
+def test_measurement_guidance_pulls_samples_to_the_measurement_and_the_mode_it_implies():
+    toy = data.GaussianMixture2D([[-2.0, -2.0], [2.0, 2.0]], 0.3)
+    schedule = diffusion.make_schedule("linear", 100)
+    model = diffusion.GaussianDiffusion(diffusion.MixtureNoiseOracle(toy, schedule), schedule, (2,))
+    y = torch.tensor([[2.0], [-2.0]]).repeat(200, 1)  # (400, 1): A(x) = x_1 measured
+    x = diffusion.measurement_guided_sample(model, y, lambda x: x[:, :1], step_size=0.3,
+                                            generator=torch.Generator().manual_seed(0))
+    for row, value in ((0, 2.0), (1, -2.0)):  # measured 2.00 +- 0.17 and 2.07 +- 0.29 (the truth: 2 +- 0.3)
+        assert abs(float(x[row::2, 0].mean()) - value) < 0.1 and float(x[row::2, 0].std()) < 0.3
+        assert abs(float(x[row::2, 1].mean()) - value) < 0.2
+    with pytest.raises(ValueError, match="measurement's shape"):
+        diffusion.measurement_guided_sample(model, y, lambda x: x)
+    with pytest.raises(ValueError, match="step_size"):
+        diffusion.measurement_guided_sample(model, y, lambda x: x[:, :1], step_size=0.0)
+
+
 # --- failure and bad input ---------------------------------------------------------------------------------------
 
 class NaNAfter(nn.Module):
@@ -325,6 +341,8 @@ def test_a_sampler_that_reaches_nan_stops_with_the_step_and_the_cause():
         model.ddim_sample(3, 10)
     with pytest.raises(FloatingPointError, match="inpainting step t = 49"):
         diffusion.inpaint(model, torch.zeros(3, 2), torch.zeros(3, 2, dtype=torch.bool))
+    with pytest.raises(FloatingPointError, match="measurement-guided step t = 49"):
+        diffusion.measurement_guided_sample(model, torch.zeros(3, 1), lambda x: x[:, :1])
 
 
 @pytest.mark.parametrize("call, error, match", [
