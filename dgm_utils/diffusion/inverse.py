@@ -1,4 +1,4 @@
-"""Conditional sampling for inverse problems with an unconditional diffusion model: inpainting by replacement.
+"""Conditional sampling for inverse problems with a diffusion model: inpainting by replacement, measurement guidance.
 
 Some values y = x_0[m] of an example are known (the mask m), the rest is to be generated from p(x_0 | x_0[m] = y).
 The replacement method (Song et al. 2021b, appendix I; RePaint without resampling, Lugmayr et al. 2022) runs the
@@ -18,7 +18,8 @@ of the measurement error of the denoised guess x^_0(x_t) = (x_t - sqrt(1 - alpha
     x_{t-1} <- x_{t-1} - zeta grad_{x_t} |y - A(x^_0(x_t))| ,     zeta = step_size (Chung et al.'s zeta_t / |y - A|
                                                                   normalization: the step has length ~ step_size),
 
-which differentiates through the network. Both samplers use an unconditional model; neither is exact.
+which differentiates through the network. Neither needs a model trained for the task (a conditional model takes its
+context as well); neither samples the exact posterior.
 """
 
 import torch
