@@ -10,7 +10,8 @@ use, so ``import dgm_utils`` itself is cheap and has no side effects::
 Layers, each importing only from the layers above it in this list (dependencies point down):
 
 1. ``_validation`` (argument checks), ``base`` (the interface every model implements: read it first),
-   ``distributions`` (Gaussian, mixture and categorical math), ``nn`` (MLPs, masked layers, ``eval_mode``);
+   ``distributions`` (Gaussian, mixture and categorical math), ``nn`` (MLPs, masked layers, ``eval_mode``, time
+   embeddings);
 2. ``data`` (toys with exact densities, digits, text, waveforms), ``metrics``, ``plot``, ``train``,
    ``checks`` (the assignments' assertions), ``widgets``;
 3. the families: ``autoregressive``, ``flows``, ``latent``, ``implicit``, ``energy``, ``diffusion``, and the

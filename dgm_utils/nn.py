@@ -7,19 +7,21 @@ than writing its own, so that a chapter can say "an MLP with two hidden layers o
   (a coupling layer then starts at the identity);
 * :func:`made_masks` and :class:`MaskedLinear`, the masked layers of MADE (chapter 1), which the masked
   autoregressive flows of chapter 2 reuse;
-* :func:`eval_mode`, a context manager that evaluates a module in eval mode and restores its mode.
+* :func:`eval_mode`, a context manager that evaluates a module in eval mode and restores its mode;
+* :func:`sinusoidal_embedding`, the time embedding of the Transformer and of DDPM (chapter 6's denoisers).
 """
 
 import contextlib
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dgm_utils._validation import check_count, check_positive_int
+from dgm_utils._validation import check_count, check_number, check_positive_int, check_tensor
 
-__all__ = ["eval_mode", "mlp", "zero_last_linear", "made_masks", "MaskedLinear"]
+__all__ = ["eval_mode", "mlp", "zero_last_linear", "sinusoidal_embedding", "made_masks", "MaskedLinear"]
 
 
 @contextlib.contextmanager
@@ -105,6 +107,28 @@ def zero_last_linear(net):
             if linears[-1].bias is not None:
                 linears[-1].bias.zero_()
     return net
+
+
+def sinusoidal_embedding(t, dim, *, max_period=10_000.0):
+    """Sinusoidal features of a position or time t (Vaswani et al. 2017; Ho et al. 2020), t (N,) -> (N, dim).
+
+    With H = dim / 2 frequencies f_k = max_period^(-k / H), k = 0..H-1 (from 1 down to almost 1 / max_period):
+
+        emb(t) = [cos(f_0 t), ..., cos(f_{H-1} t), sin(f_0 t), ..., sin(f_{H-1} t)].
+
+    Nearby t get nearby features at every scale, so a network can read both coarse and fine time; t should span a
+    range of order max_period / 10 (the denoisers of ``dgm_utils.diffusion`` embed 1000 t for t in [0, 1]).
+    ``dim`` must be even.
+    """
+    check_tensor(t, "t", dims=(1,))
+    check_positive_int(dim, "dim")
+    check_number(max_period, "max_period")
+    if dim % 2:
+        raise ValueError(f"dim must be even (a cosine and a sine per frequency), got {dim}")
+    half = dim // 2
+    frequencies = torch.exp(-math.log(max_period) * torch.arange(half, dtype=t.dtype, device=t.device) / half)  # (H,)
+    angles = t[:, None] * frequencies[None, :]  # (N, H)
+    return torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)  # (N, dim)
 
 
 # --- masked layers (MADE, chapter 1; masked autoregressive flows, chapter 2) --------------------------------

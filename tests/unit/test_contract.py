@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dgm_utils import autoregressive as ar
-from dgm_utils import base, baselines, data, energy, flows, implicit, latent, metrics, train
+from dgm_utils import base, baselines, data, diffusion, energy, flows, implicit, latent, metrics, train
 from dgm_utils.base import Likelihood
 
 _DIGITS = data.load_digits("train")[:12]  # (12, 64) levels 0..16
@@ -61,6 +61,16 @@ MODELS = {
     "ConditionalGAN": (lambda: implicit.ConditionalGAN(implicit.ConditionalGenerator(4, 10, 64, hidden=8),
                                                        implicit.ConditionalCritic(64, 10, hidden=8),
                                                        data_range=(0, 16)), _DIGITS),
+    "GaussianDiffusion": (lambda: diffusion.GaussianDiffusion(diffusion.MLPDenoiser(2, hidden=8, layers=1, time_dim=4),
+                                                              diffusion.make_schedule("cosine", 6), (2,)), _points(2)),
+    "GaussianDiffusion-levels": (lambda: diffusion.GaussianDiffusion(
+        diffusion.ConvDenoiser(channels=4, num_blocks=1, time_dim=4), diffusion.make_schedule("cosine", 6), (64,),
+        num_levels=data.NUM_LEVELS), _DIGITS),
+    "GaussianDiffusion-conditional": (lambda: diffusion.GaussianDiffusion(
+        diffusion.MLPDenoiser(2, hidden=8, layers=1, time_dim=4, num_classes=3), diffusion.make_schedule("cosine", 6),
+        (2,), num_classes=3, label_dropout=0.2), _points(2)),
+    "FlowMatching": (lambda: diffusion.FlowMatching(diffusion.MLPDenoiser(2, hidden=8, layers=1, time_dim=4), (2,)),
+                     _points(2)),
 }
 TOYS = {name: data.make_toy(name) for name in data.TOY_DISTRIBUTIONS}
 # sampling options a model needs beyond the common signature (sequence models without a block size need a length)

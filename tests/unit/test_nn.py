@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from dgm_utils.nn import mlp
+from dgm_utils.nn import mlp, sinusoidal_embedding
 
 
 def _linears(network):
@@ -61,3 +61,16 @@ def test_bad_arguments_are_named(kwargs, error, fragment):
     arguments = dict(in_features=2, hidden_features=8, out_features=2) | kwargs
     with pytest.raises(error, match=fragment):
         mlp(**arguments)
+
+
+def test_sinusoidal_embedding_has_its_frequencies_and_refuses_an_odd_dim():
+    t = torch.tensor([0.0, 1.0, 250.0])
+    embedding = sinusoidal_embedding(t, 8)  # frequencies 1, 10^-1, 10^-2, 10^-3
+    assert embedding.shape == (3, 8)
+    assert torch.equal(embedding[0], torch.tensor([1.0] * 4 + [0.0] * 4))
+    frequencies = torch.tensor([1.0, 0.1, 0.01, 0.001])
+    torch.testing.assert_close(embedding[2], torch.cat([torch.cos(250 * frequencies), torch.sin(250 * frequencies)]))
+    with pytest.raises(ValueError, match="even"):
+        sinusoidal_embedding(t, 5)
+    with pytest.raises(ValueError, match="dimensions"):
+        sinusoidal_embedding(t[:, None], 4)
