@@ -2,21 +2,27 @@
 
 For each method (contrastive divergence with persistent chains, denoising, sliced and exact score matching,
 noise-contrastive estimation), each toy and each seed, one ``MLPEnergy`` is trained with ``dgm_utils.train.fit``
-for a fixed number of steps, normalized by quadrature over the toy's box (``QuadratureNormalized``) and scored by
-KL(p || p_theta) = E_p[log p - log p_theta] on 50 000 exact samples (``metrics.kl_gap``). Also printed: the CPU
-seconds of training (``time.process_time``, one thread) and the quadrature's error estimate of log Z (the
-difference between the grids of 200 and 400 cells per axis).
+for a fixed number of steps (the recipe's), normalized by quadrature over the toy's box (``QuadratureNormalized``)
+and scored by KL(p || p_theta) = E_p[log p - log p_theta] on 50 000 exact samples (``metrics.kl_gap``). Also
+printed: the CPU seconds of training (``time.process_time``, one thread) and the quadrature's error estimate of
+log Z (the difference between the grids of 200 and 400 cells per axis).
 
 Targets of issue 13: every method on ring, banana and checkerboard KL <= 0.1 nats, the best <= 0.05, each in <= 60 s
 of CPU.
 
+A recipe is ``RECIPES[method]`` updated by ``TOY_RECIPES[(method, toy)]``; ``--steps`` and ``--set key=value``
+override it for experiments (the table in benchmarks/README.md uses neither).
+
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench_ebm.py
+    .venv/bin/python benchmarks/bench_ebm.py --seeds 0,1,2
     .venv/bin/python benchmarks/bench_ebm.py --methods dsm,cd --toys ring --steps 500 --seeds 0
+    .venv/bin/python benchmarks/bench_ebm.py --methods nce --toys ring --set lr=3e-3 --set schedule=constant
 """
 
 import argparse
+import ast
+import math
 import time
 
 import torch
@@ -24,22 +30,131 @@ import torch
 from dgm_utils import data, energy, metrics, train
 
 METHODS = ("cd", "dsm", "ssm", "exact_sm", "nce")
-#: per-method training options (steps are the command line's)
+TOYS = ("ring", "banana", "checkerboard")
+
+#: options every recipe starts from: Adam, its learning rate decayed by a cosine from ``lr`` to ``final_lr``
+COMMON = dict(steps=3000, lr=1e-2, schedule="cosine", final_lr=0.0, batch_size=256, hidden=64, layers=3)
+#: per-method training options (see ``_loss_fn`` for what each key does)
 RECIPES = {
-    "cd": dict(lr=1e-3, batch_size=256, chain_steps=30, chain_step_size=5e-3, buffer_size=4096, alpha=0.1),
-    "dsm": dict(lr=1e-3, batch_size=256, noise_scale=0.1),
-    "ssm": dict(lr=1e-3, batch_size=256),
-    "exact_sm": dict(lr=1e-3, batch_size=256),
-    "nce": dict(lr=1e-3, batch_size=256, noise_ratio=4),
+    # persistent Langevin chains (a replay buffer, 5% restarted from noise each step), 15 steps of 1e-2
+    "cd": dict(chain_steps=15, chain_step_size=1e-2, buffer_size=4096, reinit=energy.DEFAULT_REINIT, alpha=0.1),
+    # one small noise level, a large batch against the variance of the small-sigma objective
+    "dsm": dict(steps=5000, batch_size=1024, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0,
+                wide_fraction=0.0, sigma_wide=0.5),
+    # sliced / exact score matching of the data noised at sigma 0.05 (without noise, nothing holds the energy
+    # down in the light squares of the checkerboard: 0.272 nats there)
+    "ssm": dict(steps=5000, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0),
+    "exact_sm": dict(steps=2000, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0),
+    "nce": dict(noise="gaussian", noise_ratio=4),
+}
+#: per (method, toy) changes to the method's recipe
+TOY_RECIPES = {
+    # noise uniform over the box (the board fills it); a larger learning rate for the sharp edges of the squares
+    ("nce", "checkerboard"): dict(steps=5000, lr=2e-2, noise="uniform"),
+    # sigma 0.5 -> 0.05 over the first 30% of the steps: the large noise sets the weights of the separated modes,
+    # to which score matching at sigma 0.05 is blind (constant 0.05: seed 2 put 0.129 nats in them)
+    ("dsm", "ring"): dict(sigma_max=0.5, anneal_fraction=0.3),
+    ("ssm", "ring"): dict(sigma_max=0.5, anneal_fraction=0.3),
+    # at lr 1e-2 seed 2 diverged (90.5 nats: the energy fell without bound in part of the box)
+    ("ssm", "checkerboard"): dict(lr=5e-3),
+    ("exact_sm", "ring"): dict(sigma_max=0.5, anneal_fraction=0.3),
 }
 
 
-def _box_gaussian(toy):
-    """A Gaussian over the toy's box (centre, half-widths as standard deviations): NCE's noise."""
+def recipe_of(method, toy_name, overrides=None):
+    """The options of one run: COMMON, then RECIPES[method], TOY_RECIPES[(method, toy)] and ``overrides``."""
+    recipe = dict(COMMON)
+    recipe.update(RECIPES[method])
+    recipe.update(TOY_RECIPES.get((method, toy_name), {}))
+    recipe.update(overrides or {})
+    return recipe
+
+
+class BoxUniform:
+    """The uniform distribution over a 2-D box ((x_low, x_high), (y_low, y_high)): NCE's noise for a toy that
+    fills its box (the checkerboard)."""
+
+    def __init__(self, bounds):
+        (self.x_low, self.x_high), (self.y_low, self.y_high) = bounds
+        self.low = torch.tensor([self.x_low, self.y_low])
+        self.width = torch.tensor([self.x_high - self.x_low, self.y_high - self.y_low])
+        self.log_density = -math.log(float(self.width.prod()))
+
+    def sample(self, num_samples, generator=None):
+        return self.low + self.width * torch.rand(num_samples, 2, generator=generator)  # (n, 2)
+
+    def log_prob(self, x):
+        inside = ((x >= self.low.to(x)) & (x <= (self.low + self.width).to(x))).all(dim=1)  # (n,)
+        return torch.where(inside, self.log_density, -math.inf).to(x.dtype)
+
+
+class Mixture:
+    """An equal-weight mixture of noise distributions (each with ``sample`` and ``log_prob``)."""
+
+    def __init__(self, *components):
+        self.components = components
+
+    def sample(self, num_samples, generator=None):
+        choice = torch.randint(len(self.components), (num_samples,), generator=generator)  # (n,)
+        x = torch.empty(num_samples, 2)
+        for index, component in enumerate(self.components):
+            chosen = choice == index
+            x[chosen] = component.sample(int(chosen.sum()), generator=generator).float()
+        return x
+
+    def log_prob(self, x):
+        parts = torch.stack([component.log_prob(x).to(x.dtype) for component in self.components])  # (K, n)
+        return torch.logsumexp(parts, dim=0) - math.log(len(self.components))
+
+
+def _box_gaussian(toy, scale=4.0):
+    """A Gaussian over the toy's box (centre, half-widths * 2 / scale as standard deviations): NCE's noise."""
     (x_low, x_high), (y_low, y_high) = toy.bounds
     centre = torch.tensor([[(x_low + x_high) / 2, (y_low + y_high) / 2]])
-    stds = torch.tensor([[(x_high - x_low) / 4, (y_high - y_low) / 4]])
+    stds = torch.tensor([[(x_high - x_low) / scale, (y_high - y_low) / scale]])
     return data.GaussianMixture2D(centre, stds)
+
+
+def _noise(toy, kind):
+    if kind == "gaussian":
+        return _box_gaussian(toy)
+    if kind == "uniform":
+        return BoxUniform(toy.bounds)
+    if kind == "uniform+gaussian":
+        return Mixture(BoxUniform(toy.bounds), _box_gaussian(toy))
+    raise ValueError(f"noise must be 'gaussian', 'uniform' or 'uniform+gaussian', got {kind!r}")
+
+
+class NoiseSchedule:
+    """sigma at each training step: geometric from sigma_max to sigma_min over the first ``anneal_fraction`` of the
+    steps, then sigma_min (sigma 0: no noise; a constant sigma when both are equal)."""
+
+    def __init__(self, sigma_max, sigma_min, anneal_fraction, num_steps):
+        self.sigma_max, self.sigma_min = sigma_max, sigma_min
+        self.anneal_steps = max(1, round(anneal_fraction * num_steps))
+        self.calls = 0
+
+    def __call__(self):
+        t = min(1.0, self.calls / self.anneal_steps)
+        self.calls += 1
+        if self.sigma_max == self.sigma_min or self.sigma_min == 0.0 and t >= 1.0:
+            return self.sigma_min
+        if self.sigma_min == 0.0:  # linear down to 0
+            return self.sigma_max * (1.0 - t)
+        return self.sigma_max * (self.sigma_min / self.sigma_max) ** t
+
+
+def _mixed_dsm(sigma, wide_fraction, sigma_wide, generator):
+    """Denoising score matching with a fraction ``wide_fraction`` of every batch noised at ``sigma_wide`` (it
+    keeps the energy anchored where the small noise never reaches) and the rest at the scheduled sigma."""
+    def loss(model, x):
+        num_wide = round(wide_fraction * len(x))
+        small = energy.denoising_score_matching_loss(model.score, x[num_wide:], sigma(), generator=generator)
+        if not num_wide:
+            return small
+        wide = energy.denoising_score_matching_loss(model.score, x[:num_wide], sigma_wide, generator=generator)
+        return (num_wide * wide + (len(x) - num_wide) * small) / len(x)
+    return loss
 
 
 def _loss_fn(method, model, toy, recipe, seed):
@@ -47,51 +162,97 @@ def _loss_fn(method, model, toy, recipe, seed):
     if method == "cd":
         return energy.ContrastiveDivergence(model.initial_points, num_steps=recipe["chain_steps"],
                                             step_size=recipe["chain_step_size"], buffer_size=recipe["buffer_size"],
-                                            alpha=recipe["alpha"], generator=generator)
+                                            reinit=recipe["reinit"], alpha=recipe["alpha"], generator=generator)
+    if method == "nce":
+        return energy.NoiseContrastiveEstimation(_noise(toy, recipe["noise"]), noise_ratio=recipe["noise_ratio"],
+                                                 generator=generator)
+    sigma = NoiseSchedule(recipe["sigma_max"], recipe["sigma_min"], recipe["anneal_fraction"], recipe["steps"])
     if method == "dsm":
-        return None  # MLPEnergy.loss: denoising score matching at its noise_scale
+        return _mixed_dsm(sigma, recipe["wide_fraction"], recipe["sigma_wide"], generator)
+
+    def noised(x):  # sliced / exact score matching of the data convolved with N(0, sigma^2 I)
+        scale = sigma()
+        return x + scale * torch.randn(x.shape, generator=generator).to(x) if scale > 0 else x
     if method == "ssm":
-        return lambda m, x: energy.sliced_score_matching_loss(m.score, x, variance_reduced=True, generator=generator)
-    if method == "exact_sm":
-        return lambda m, x: energy.exact_score_matching_loss(m.energy, x)
-    return energy.NoiseContrastiveEstimation(_box_gaussian(toy), noise_ratio=recipe["noise_ratio"],
-                                             generator=generator)
+        return lambda m, x: energy.sliced_score_matching_loss(m.score, noised(x), variance_reduced=True,
+                                                              generator=generator)
+    return lambda m, x: energy.exact_score_matching_loss(m.energy, noised(x))
 
 
-def run(method, toy_name, seed, steps, hidden=64, layers=3):
+class ScheduledLossStep(train.LossStep):
+    """``LossStep`` whose Adam learning rate follows a schedule over ``num_steps``: constant, or a cosine from
+    ``lr`` down to ``final_lr``."""
+
+    def __init__(self, model, loss_fn, *, lr, num_steps, schedule, final_lr):
+        super().__init__(model, loss_fn, lr=lr)
+        if schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+        fraction = final_lr / lr
+
+        def factor(step):
+            if schedule == "constant":
+                return 1.0
+            return fraction + (1.0 - fraction) * 0.5 * (1.0 + math.cos(math.pi * min(step, num_steps) / num_steps))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
+
+    def __call__(self, batch):
+        logs = super().__call__(batch)
+        self.scheduler.step()
+        return logs
+
+
+def run(method, toy_name, seed, recipe):
     """(KL in nats, quadrature error of log Z, CPU seconds) of one trained energy."""
     toy = data.make_toy(toy_name)
-    recipe = RECIPES[method]
     (x_low, x_high), (y_low, y_high) = toy.bounds
     torch.manual_seed(seed)
-    model = energy.MLPEnergy(2, hidden=hidden, layers=layers, confinement=0.0,
-                             init_bounds=(min(x_low, y_low), max(x_high, y_high)),
-                             noise_scale=recipe.get("noise_scale", 0.1), learn_log_z=method == "nce")
+    model = energy.MLPEnergy(2, hidden=recipe["hidden"], layers=recipe["layers"], confinement=0.0,
+                             init_bounds=(min(x_low, y_low), max(x_high, y_high)), learn_log_z=method == "nce")
     start = time.process_time()
-    train.fit(model, toy, loss_fn=_loss_fn(method, model, toy, recipe, seed), num_steps=steps,
-              batch_size=recipe["batch_size"], lr=recipe["lr"], seed=seed, progress=False)
+    step = ScheduledLossStep(model, _loss_fn(method, model, toy, recipe, seed), lr=recipe["lr"],
+                             num_steps=recipe["steps"], schedule=recipe["schedule"], final_lr=recipe["final_lr"])
+    train.fit(model, toy, step=step, num_steps=recipe["steps"], batch_size=recipe["batch_size"], seed=seed,
+              progress=False)
     seconds = time.process_time() - start
     _, error = energy.log_partition_refinement(model.energy, toy.bounds, (200, 400))
     normalized = energy.QuadratureNormalized(model.energy, toy.bounds)
     return float(metrics.kl_gap(normalized, toy)), error, seconds
 
 
+def _parse_overrides(pairs):
+    overrides = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in COMMON and not any(key in recipe for recipe in RECIPES.values()):
+            raise SystemExit(f"unknown recipe option {key!r}")
+        try:
+            overrides[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[key] = value
+    return overrides
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--toys", default="ring,banana,checkerboard")
+    parser.add_argument("--toys", default=",".join(TOYS))
     parser.add_argument("--seeds", default="0")
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=None, help="override every recipe's step count")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe option")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    overrides = _parse_overrides(args.set)
+    if args.steps is not None:
+        overrides["steps"] = args.steps
     print(f"{'method':9s} {'toy':13s} {'seed':>4s} {'KL nats':>8s} {'log Z err':>9s} {'CPU s':>6s}")
     for method in args.methods.split(","):
         if method not in METHODS:
             raise SystemExit(f"unknown method {method!r}; expected one of {METHODS}")
         for toy_name in args.toys.split(","):
+            recipe = recipe_of(method, toy_name, overrides)
             for seed in map(int, args.seeds.split(",")):
-                kl, error, seconds = run(method, toy_name, seed, args.steps)
+                kl, error, seconds = run(method, toy_name, seed, recipe)
                 print(f"{method:9s} {toy_name:13s} {seed:4d} {kl:8.4f} {error:9.2e} {seconds:6.1f}", flush=True)
 
 
