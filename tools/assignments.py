@@ -80,6 +80,22 @@ EXPECTATIONS = {
                        "gradient_penalty"),
         visible_marker="# Tests of mmd2: values by hand and against an independent computation (1 point).",
     ),
+    "hw5_ebm": Expectations(
+        total_points=10,
+        answer_cells=3,
+        hidden_names=frozenset({"_gaussian_energy", "_ula_moments", "_check_moments", "_mixture_energy",
+                                "_mmd2_unbiased", "_linear_dsm", "_recording_score", "_sine_score", "_exact_sm",
+                                "_repeated", "_train_energy", "_grid_kl"}),
+        required_wrong=("wrong_langevin_noise_sqrt_step", "wrong_langevin_gradient_ascent",
+                        "wrong_dsm_target_no_scale", "wrong_sliced_shared_projection", "wrong_dsm_detached_score",
+                        "wrong_langevin_noise_reused", "wrong_dsm_target_sign", "wrong_dsm_mean_over_coordinates",
+                        "wrong_langevin_noise_shared_over_chains", "wrong_langevin_noise_shared_over_coordinates",
+                        "wrong_langevin_off_by_one", "wrong_langevin_backward", "wrong_dsm_noise_shared_over_batch",
+                        "wrong_sliced_no_create_graph", "wrong_sliced_unit_projections", "wrong_sliced_no_half",
+                        "wrong_sliced_modifies_input"),
+        blocked_names=("langevin_sample", "denoising_score_matching_loss", "sliced_score_matching_loss"),
+        visible_marker="# Tests of langevin_sample: shapes, the noise scale and the number of steps (1 point).",
+    ),
 }
 
 

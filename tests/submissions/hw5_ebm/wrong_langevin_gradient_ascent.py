@@ -1,0 +1,13 @@
+"""Gradient ascent on the energy (x + step_size grad E): the chains run away from the modes.
+
+expect-zero: test_langevin_steps test_langevin_gaussian test_langevin_mixture
+"""
+# %% langevin_sample
+def langevin_sample(energy, x0, step_size, num_steps, generator=None):
+    x = x0.detach()
+    for _ in range(num_steps):
+        x = x.requires_grad_(True)
+        (gradient,) = torch.autograd.grad(energy(x).sum(), x)
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        x = (x + step_size * gradient + math.sqrt(2 * step_size) * noise).detach()
+    return x
