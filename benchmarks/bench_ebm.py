@@ -32,8 +32,9 @@ from dgm_utils import data, energy, metrics, train
 METHODS = ("cd", "dsm", "ssm", "exact_sm", "nce")
 TOYS = ("ring", "banana", "checkerboard")
 
-#: options every recipe starts from: Adam, its learning rate decayed by a cosine from ``lr`` to ``final_lr``
-COMMON = dict(steps=3000, lr=1e-2, schedule="cosine", final_lr=0.0, batch_size=256, hidden=64, layers=3)
+#: options every recipe starts from: Adam, its learning rate decayed by a cosine from ``lr`` to 0 (fit's
+#: ``lr_schedule="cosine"``; ``schedule="constant"`` keeps it)
+COMMON = dict(steps=3000, lr=1e-2, schedule="cosine", batch_size=256, hidden=64, layers=3)
 #: per-method training options (see ``_loss_fn`` for what each key does)
 RECIPES = {
     # persistent Langevin chains (a replay buffer, 5% restarted from noise each step), 15 steps of 1e-2
@@ -70,24 +71,6 @@ def recipe_of(method, toy_name, overrides=None):
     return recipe
 
 
-class BoxUniform:
-    """The uniform distribution over a 2-D box ((x_low, x_high), (y_low, y_high)): NCE's noise for a toy that
-    fills its box (the checkerboard)."""
-
-    def __init__(self, bounds):
-        (self.x_low, self.x_high), (self.y_low, self.y_high) = bounds
-        self.low = torch.tensor([self.x_low, self.y_low])
-        self.width = torch.tensor([self.x_high - self.x_low, self.y_high - self.y_low])
-        self.log_density = -math.log(float(self.width.prod()))
-
-    def sample(self, num_samples, generator=None):
-        return self.low + self.width * torch.rand(num_samples, 2, generator=generator)  # (n, 2)
-
-    def log_prob(self, x):
-        inside = ((x >= self.low.to(x)) & (x <= (self.low + self.width).to(x))).all(dim=1)  # (n,)
-        return torch.where(inside, self.log_density, -math.inf).to(x.dtype)
-
-
 class Mixture:
     """An equal-weight mixture of noise distributions (each with ``sample`` and ``log_prob``)."""
 
@@ -119,9 +102,9 @@ def _noise(toy, kind):
     if kind == "gaussian":
         return _box_gaussian(toy)
     if kind == "uniform":
-        return BoxUniform(toy.bounds)
+        return data.UniformBox(toy.bounds)
     if kind == "uniform+gaussian":
-        return Mixture(BoxUniform(toy.bounds), _box_gaussian(toy))
+        return Mixture(data.UniformBox(toy.bounds), _box_gaussian(toy))
     raise ValueError(f"noise must be 'gaussian', 'uniform' or 'uniform+gaussian', got {kind!r}")
 
 
@@ -179,28 +162,6 @@ def _loss_fn(method, model, toy, recipe, seed):
     return lambda m, x: energy.exact_score_matching_loss(m.energy, noised(x))
 
 
-class ScheduledLossStep(train.LossStep):
-    """``LossStep`` whose Adam learning rate follows a schedule over ``num_steps``: constant, or a cosine from
-    ``lr`` down to ``final_lr``."""
-
-    def __init__(self, model, loss_fn, *, lr, num_steps, schedule, final_lr):
-        super().__init__(model, loss_fn, lr=lr)
-        if schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
-        fraction = final_lr / lr
-
-        def factor(step):
-            if schedule == "constant":
-                return 1.0
-            return fraction + (1.0 - fraction) * 0.5 * (1.0 + math.cos(math.pi * min(step, num_steps) / num_steps))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
-
-    def __call__(self, batch):
-        logs = super().__call__(batch)
-        self.scheduler.step()
-        return logs
-
-
 def run(method, toy_name, seed, recipe):
     """(KL in nats, quadrature error of log Z, CPU seconds) of one trained energy."""
     toy = data.make_toy(toy_name)
@@ -209,10 +170,11 @@ def run(method, toy_name, seed, recipe):
     model = energy.MLPEnergy(2, hidden=recipe["hidden"], layers=recipe["layers"], confinement=0.0,
                              init_bounds=(min(x_low, y_low), max(x_high, y_high)), learn_log_z=method == "nce")
     start = time.process_time()
-    step = ScheduledLossStep(model, _loss_fn(method, model, toy, recipe, seed), lr=recipe["lr"],
-                             num_steps=recipe["steps"], schedule=recipe["schedule"], final_lr=recipe["final_lr"])
-    train.fit(model, toy, step=step, num_steps=recipe["steps"], batch_size=recipe["batch_size"], seed=seed,
-              progress=False)
+    if recipe["schedule"] not in ("constant", "cosine"):
+        raise SystemExit(f"schedule must be 'constant' or 'cosine', got {recipe['schedule']!r}")
+    train.fit(model, toy, loss_fn=_loss_fn(method, model, toy, recipe, seed), num_steps=recipe["steps"],
+              batch_size=recipe["batch_size"], lr=recipe["lr"],
+              lr_schedule="cosine" if recipe["schedule"] == "cosine" else None, seed=seed, progress=False)
     seconds = time.process_time() - start
     _, error = energy.log_partition_refinement(model.energy, toy.bounds, (200, 400))
     normalized = energy.QuadratureNormalized(model.energy, toy.bounds)
