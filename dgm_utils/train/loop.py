@@ -109,7 +109,12 @@ def _schedule_steps(train_data, batch_size, num_steps, num_epochs):
     batch = batching.as_batch(train_data, "train_data")
     if batch is None or not isinstance(num_epochs, int) or not isinstance(batch_size, int) or batch_size < 1:
         return None  # fit raises its own error for these
-    return num_epochs * math.ceil(batching.num_examples(batch) / batch_size)
+    return num_epochs * _steps_per_epoch(batch, batch_size)
+
+
+def _steps_per_epoch(batch, batch_size):
+    """Batches in one pass over tensor data (the last one may be smaller)."""
+    return math.ceil(batching.num_examples(batch) / batch_size)
 
 
 def _resolve_step(model, step, shorthands):
@@ -214,7 +219,7 @@ def fit(model, train_data, *, step=None, val_data=None, batch_size=128, num_step
         module.to(device)
 
     if train_batch is not None:
-        steps_per_epoch = math.ceil(batching.num_examples(train_batch) / batch_size)
+        steps_per_epoch = _steps_per_epoch(train_batch, batch_size)
         total_steps = num_steps if num_steps is not None else num_epochs * steps_per_epoch
         eval_every = steps_per_epoch if eval_every is None else eval_every
     else:
