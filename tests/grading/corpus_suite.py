@@ -196,3 +196,21 @@ def test_feedback_shows_no_path_of_the_grading_machine(graded, assignment):
             assert secret not in outputs and secret not in text, f"{student}: {secret!r} in the feedback"
         traced += "dgm_utils/checks.py" in outputs
     assert traced, "no traceback through dgm_utils.checks: the check above had nothing to find"
+
+
+DEMONSTRATION_GUARD = 'if os.environ.get("NBGRADER_EXECUTION") != "autograde":'
+
+
+def test_demonstrations_are_skipped_when_grading(graded, assignment):
+    """The release's demonstration ("your code at work", graded by no test cell) runs when the student runs the
+    notebook and is skipped by the autograder: the cell is executed, its guard is false, it writes no output."""
+    result = graded(assignment)
+    check_run(result)
+    release = helpers.read_notebook(assignment.release_notebook)
+    guarded = [cell.source for cell in release.cells if DEMONSTRATION_GUARD in cell.source]
+    assert guarded, f"no cell of the release is guarded by {DEMONSTRATION_GUARD!r}"
+    autograded = helpers.read_notebook(assignment.autograded_notebook(result[0], "solution"))
+    cells = [cell for cell in autograded.cells if cell.source in guarded]
+    assert len(cells) == len(guarded)
+    for cell in cells:
+        assert cell.execution_count is not None and cell.outputs == [], cell.outputs
