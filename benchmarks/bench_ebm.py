@@ -38,10 +38,11 @@ COMMON = dict(steps=3000, lr=1e-2, schedule="cosine", batch_size=256, hidden=64,
 #: per-method training options (see ``_loss_fn`` for what each key does)
 RECIPES = {
     # persistent Langevin chains (a replay buffer, 5% restarted from noise each step), 15 steps of 1e-2
-    "cd": dict(chain_steps=15, chain_step_size=1e-2, buffer_size=4096, reinit=energy.DEFAULT_REINIT, alpha=0.1),
+    "cd": dict(chain_steps=15, chain_step_size=1e-2, buffer_size=4096, reinit=energy.DEFAULT_REINIT, alpha=0.1,
+               sampler="langevin"),
     # one small noise level, a large batch against the variance of the small-sigma objective
     "dsm": dict(steps=5000, batch_size=1024, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0,
-                wide_fraction=0.0, sigma_wide=0.5),
+                wide_fraction=0.0, sigma_wide=0.5, antithetic=False),
     # sliced / exact score matching of the data noised at sigma 0.05 (without noise, nothing holds the energy
     # down in the light squares of the checkerboard: 0.272 nats there)
     "ssm": dict(steps=5000, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0),
@@ -127,12 +128,13 @@ class NoiseSchedule:
         return self.sigma_max * (self.sigma_min / self.sigma_max) ** t
 
 
-def _mixed_dsm(sigma, wide_fraction, sigma_wide, generator):
+def _mixed_dsm(sigma, wide_fraction, sigma_wide, antithetic, generator):
     """Denoising score matching with a fraction ``wide_fraction`` of every batch noised at ``sigma_wide`` (it
     keeps the energy anchored where the small noise never reaches) and the rest at the scheduled sigma."""
     def loss(model, x):
         num_wide = round(wide_fraction * len(x))
-        small = energy.denoising_score_matching_loss(model.score, x[num_wide:], sigma(), generator=generator)
+        small = energy.denoising_score_matching_loss(model.score, x[num_wide:], sigma(), antithetic=antithetic,
+                                                     generator=generator)
         if not num_wide:
             return small
         wide = energy.denoising_score_matching_loss(model.score, x[:num_wide], sigma_wide, generator=generator)
@@ -145,13 +147,14 @@ def _loss_fn(method, model, toy, recipe, seed):
     if method == "cd":
         return energy.ContrastiveDivergence(model.initial_points, num_steps=recipe["chain_steps"],
                                             step_size=recipe["chain_step_size"], buffer_size=recipe["buffer_size"],
-                                            reinit=recipe["reinit"], alpha=recipe["alpha"], generator=generator)
+                                            reinit=recipe["reinit"], alpha=recipe["alpha"], generator=generator,
+                                            sampler=recipe["sampler"])
     if method == "nce":
         return energy.NoiseContrastiveEstimation(_noise(toy, recipe["noise"]), noise_ratio=recipe["noise_ratio"],
                                                  generator=generator)
     sigma = NoiseSchedule(recipe["sigma_max"], recipe["sigma_min"], recipe["anneal_fraction"], recipe["steps"])
     if method == "dsm":
-        return _mixed_dsm(sigma, recipe["wide_fraction"], recipe["sigma_wide"], generator)
+        return _mixed_dsm(sigma, recipe["wide_fraction"], recipe["sigma_wide"], recipe["antithetic"], generator)
 
     def noised(x):  # sliced / exact score matching of the data convolved with N(0, sigma^2 I)
         scale = sigma()
