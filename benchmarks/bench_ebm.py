@@ -103,21 +103,13 @@ class Mixture:
         return torch.logsumexp(parts, dim=0) - math.log(len(self.components))
 
 
-def _box_gaussian(toy, scale=4.0):
-    """A Gaussian over the toy's box (centre, half-widths * 2 / scale as standard deviations): NCE's noise."""
-    (x_low, x_high), (y_low, y_high) = toy.bounds
-    centre = torch.tensor([[(x_low + x_high) / 2, (y_low + y_high) / 2]])
-    stds = torch.tensor([[(x_high - x_low) / scale, (y_high - y_low) / scale]])
-    return data.GaussianMixture2D(centre, stds)
-
-
 def _noise(toy, kind):
     if kind == "gaussian":
-        return _box_gaussian(toy)
+        return data.box_gaussian(toy.bounds)
     if kind == "uniform":
         return data.UniformBox(toy.bounds)
     if kind == "uniform+gaussian":
-        return Mixture(data.UniformBox(toy.bounds), _box_gaussian(toy))
+        return Mixture(data.UniformBox(toy.bounds), data.box_gaussian(toy.bounds))
     raise ValueError(f"noise must be 'gaussian', 'uniform' or 'uniform+gaussian', got {kind!r}")
 
 
