@@ -38,13 +38,14 @@ COMMON = dict(steps=3000, lr=1e-2, schedule="cosine", batch_size=256, hidden=64,
 #: per-method training options (see ``_loss_fn`` for what each key does)
 RECIPES = {
     # persistent Langevin chains (a replay buffer, 5% restarted from noise each step), 15 steps of 1e-2
-    "cd": dict(chain_steps=15, chain_step_size=1e-2, buffer_size=4096, reinit=energy.DEFAULT_REINIT, alpha=0.1),
+    "cd": dict(chain_steps=15, chain_step_size=1e-2, buffer_size=4096, reinit=energy.DEFAULT_REINIT, alpha=0.1,
+               sampler="langevin"),
     # one small noise level, a large batch against the variance of the small-sigma objective
     "dsm": dict(steps=5000, batch_size=1024, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0,
-                wide_fraction=0.0, sigma_wide=0.5),
+                wide_fraction=0.0, sigma_wide=0.5, antithetic=False),
     # sliced / exact score matching of the data noised at sigma 0.05 (without noise, nothing holds the energy
     # down in the light squares of the checkerboard: 0.272 nats there)
-    "ssm": dict(steps=5000, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0),
+    "ssm": dict(steps=5000, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0, projection="gaussian"),
     "exact_sm": dict(steps=2000, sigma_max=0.05, sigma_min=0.05, anneal_fraction=0.0),
     "nce": dict(noise="gaussian", noise_ratio=4),
 }
@@ -56,8 +57,20 @@ TOY_RECIPES = {
     # to which score matching at sigma 0.05 is blind (constant 0.05: seed 2 put 0.129 nats in them)
     ("dsm", "ring"): dict(sigma_max=0.5, anneal_fraction=0.3),
     ("ssm", "ring"): dict(sigma_max=0.5, anneal_fraction=0.3),
-    # at lr 1e-2 seed 2 diverged (90.5 nats: the energy fell without bound in part of the box)
-    ("ssm", "checkerboard"): dict(lr=5e-3),
+    # sigma 0.3 -> 0.03 over the first 60% of the steps: 0.03 blurs the squares' edges less than 0.05 (about 1.6
+    # sigma nats of KL), and antithetic pairs (eps, -eps) keep its gradient from getting noisier; the 2N score
+    # evaluations of a batch of 512 cost what 1024 plain ones did (constant 0.05, batch 1024: 0.100-0.102)
+    ("dsm", "checkerboard"): dict(batch_size=512, antithetic=True, sigma_max=0.3, sigma_min=0.03,
+                                  anneal_fraction=0.6),
+    # as dsm, sigma 0.3 -> 0.03 over 60%; a batch of 512 and Rademacher projections (the lower-variance trace
+    # estimate) keep the squares' masses from drifting apart once sigma is small (batch 256, Gaussian: a seed at
+    # 0.103 with masses 0.069-0.164). At lr 1e-2 and constant sigma 0.05 seed 2 diverged (the energy fell without
+    # bound in part of the box): lr 5e-3
+    ("ssm", "checkerboard"): dict(lr=5e-3, sigma_max=0.3, sigma_min=0.03, anneal_fraction=0.6, batch_size=512,
+                                  projection="rademacher"),
+    # MALA chains: ULA's step-size bias threw the chains back from the squares' walls, and the learned density
+    # piled up along them to compensate (0.27-0.31 nats); steps of 2e-2 (MALA stays exact) and 4000 steps
+    ("cd", "checkerboard"): dict(sampler="mala", chain_step_size=2e-2, steps=4000),
     ("exact_sm", "ring"): dict(sigma_max=0.5, anneal_fraction=0.3),
 }
 
@@ -90,21 +103,13 @@ class Mixture:
         return torch.logsumexp(parts, dim=0) - math.log(len(self.components))
 
 
-def _box_gaussian(toy, scale=4.0):
-    """A Gaussian over the toy's box (centre, half-widths * 2 / scale as standard deviations): NCE's noise."""
-    (x_low, x_high), (y_low, y_high) = toy.bounds
-    centre = torch.tensor([[(x_low + x_high) / 2, (y_low + y_high) / 2]])
-    stds = torch.tensor([[(x_high - x_low) / scale, (y_high - y_low) / scale]])
-    return data.GaussianMixture2D(centre, stds)
-
-
 def _noise(toy, kind):
     if kind == "gaussian":
-        return _box_gaussian(toy)
+        return data.box_gaussian(toy.bounds)
     if kind == "uniform":
         return data.UniformBox(toy.bounds)
     if kind == "uniform+gaussian":
-        return Mixture(data.UniformBox(toy.bounds), _box_gaussian(toy))
+        return Mixture(data.UniformBox(toy.bounds), data.box_gaussian(toy.bounds))
     raise ValueError(f"noise must be 'gaussian', 'uniform' or 'uniform+gaussian', got {kind!r}")
 
 
@@ -127,12 +132,13 @@ class NoiseSchedule:
         return self.sigma_max * (self.sigma_min / self.sigma_max) ** t
 
 
-def _mixed_dsm(sigma, wide_fraction, sigma_wide, generator):
+def _mixed_dsm(sigma, wide_fraction, sigma_wide, antithetic, generator):
     """Denoising score matching with a fraction ``wide_fraction`` of every batch noised at ``sigma_wide`` (it
     keeps the energy anchored where the small noise never reaches) and the rest at the scheduled sigma."""
     def loss(model, x):
         num_wide = round(wide_fraction * len(x))
-        small = energy.denoising_score_matching_loss(model.score, x[num_wide:], sigma(), generator=generator)
+        small = energy.denoising_score_matching_loss(model.score, x[num_wide:], sigma(), antithetic=antithetic,
+                                                     generator=generator)
         if not num_wide:
             return small
         wide = energy.denoising_score_matching_loss(model.score, x[:num_wide], sigma_wide, generator=generator)
@@ -145,20 +151,21 @@ def _loss_fn(method, model, toy, recipe, seed):
     if method == "cd":
         return energy.ContrastiveDivergence(model.initial_points, num_steps=recipe["chain_steps"],
                                             step_size=recipe["chain_step_size"], buffer_size=recipe["buffer_size"],
-                                            reinit=recipe["reinit"], alpha=recipe["alpha"], generator=generator)
+                                            reinit=recipe["reinit"], alpha=recipe["alpha"], generator=generator,
+                                            sampler=recipe["sampler"])
     if method == "nce":
         return energy.NoiseContrastiveEstimation(_noise(toy, recipe["noise"]), noise_ratio=recipe["noise_ratio"],
                                                  generator=generator)
     sigma = NoiseSchedule(recipe["sigma_max"], recipe["sigma_min"], recipe["anneal_fraction"], recipe["steps"])
     if method == "dsm":
-        return _mixed_dsm(sigma, recipe["wide_fraction"], recipe["sigma_wide"], generator)
+        return _mixed_dsm(sigma, recipe["wide_fraction"], recipe["sigma_wide"], recipe["antithetic"], generator)
 
     def noised(x):  # sliced / exact score matching of the data convolved with N(0, sigma^2 I)
         scale = sigma()
         return x + scale * torch.randn(x.shape, generator=generator).to(x) if scale > 0 else x
     if method == "ssm":
         return lambda m, x: energy.sliced_score_matching_loss(m.score, noised(x), variance_reduced=True,
-                                                              generator=generator)
+                                                              projection=recipe["projection"], generator=generator)
     return lambda m, x: energy.exact_score_matching_loss(m.energy, noised(x))
 
 

@@ -4,7 +4,7 @@ Toy distributions (chapter 0 onwards; ``toys.py``)
 -------------------------------------------------
 Every toy is a :class:`ToyDistribution` over the plane with an **exact** ``log_prob`` and an exact sampler
 (ring, grid, checkerboard, banana, any 2-D Gaussian mixture; :class:`UniformBox` is the uniform density on a box, a
-reference density such as a noise for NCE), so a model's NLL minus the entropy H(p) is its
+reference density such as a noise for NCE, as is :func:`box_gaussian`), so a model's NLL minus the entropy H(p) is its
 KL divergence to the truth (``dgm_utils.metrics.kl_gap``). ``make_toy(name, **kwargs)`` builds one by name
 (``TOY_DISTRIBUTIONS`` lists them); see ``toys.py`` for each density.
 
@@ -28,7 +28,7 @@ from dgm_utils.data.digits import (BINARIZE_THRESHOLD, IMAGE_SHAPE, NUM_LEVELS, 
 from dgm_utils.data.sequences import (STDLIB_SKIPPED_FOLDERS, CharVocabulary, levels_to_signal, load_stdlib_text,
                                       make_waveforms, quantize_signal, sequence_blocks)
 from dgm_utils.data.toys import (TOY_DISTRIBUTIONS, Banana, Checkerboard, GaussianMixture2D, ToyDistribution,
-                                 UniformBox, grid, make_toy, ring)
+                                 UniformBox, box_gaussian, grid, make_toy, ring)
 
 __all__ = [
     "ToyDistribution",
@@ -38,6 +38,7 @@ __all__ = [
     "Checkerboard",
     "Banana",
     "UniformBox",
+    "box_gaussian",
     "TOY_DISTRIBUTIONS",
     "make_toy",
     "NUM_LEVELS",

@@ -40,7 +40,7 @@ from dgm_utils._validation import (check_bounds, check_count, check_generator, c
 from dgm_utils.base import Likelihood, ModelInterface
 
 __all__ = ["ToyDistribution", "GaussianMixture2D", "ring", "grid", "Checkerboard", "Banana", "UniformBox",
-           "TOY_DISTRIBUTIONS", "make_toy"]
+           "box_gaussian", "TOY_DISTRIBUTIONS", "make_toy"]
 
 
 _LOG_TWO_PI_E = math.log(2.0 * math.pi * math.e)
@@ -365,6 +365,16 @@ class UniformBox(ToyDistribution):
 
     def _exact_entropy(self):
         return self.log_area
+
+
+def box_gaussian(bounds, scale=4.0, name="box_gaussian"):
+    """The Gaussian centred on a box ((x1_min, x1_max), (x2_min, x2_max)) with standard deviations (box widths) /
+    ``scale``: a reference density covering the box with tails beyond it, e.g. the noise of noise-contrastive
+    estimation for data inside the box. A :class:`GaussianMixture2D` of one component."""
+    (x_low, x_high), (y_low, y_high) = check_bounds(bounds)
+    check_number(scale, "scale")
+    return GaussianMixture2D([[(x_low + x_high) / 2, (y_low + y_high) / 2]],
+                             [[(x_high - x_low) / scale, (y_high - y_low) / scale]], name=name)
 
 
 TOY_DISTRIBUTIONS = {

@@ -19,7 +19,8 @@ normalized (in 2-D, by quadrature: :class:`QuadratureNormalized`).
   :class:`NoiseContrastiveEstimation`, a ``loss_fn`` for ``fit``).
 """
 
-from dgm_utils.energy.contrastive import DEFAULT_MAX_ENERGY, DEFAULT_REINIT, ContrastiveDivergence, ReplayBuffer
+from dgm_utils.energy.contrastive import (DEFAULT_MAX_ENERGY, DEFAULT_REINIT, SAMPLERS, ContrastiveDivergence,
+                                         ReplayBuffer)
 from dgm_utils.energy.mcmc import (MALAResult, energy_function, energy_gradient, langevin_sample, mala_sample,
                                    ula_gaussian_variance)
 from dgm_utils.energy.score_matching import (PROJECTIONS, denoising_score_matching_loss, dsm_gaussian_minimum,
@@ -33,4 +34,5 @@ __all__ = ["langevin_sample", "mala_sample", "MALAResult", "energy_function", "e
            "ula_gaussian_variance", "log_partition", "log_partition_refinement", "QuadratureNormalized",
            "DEFAULT_RESOLUTION", "score_of_energy", "exact_score_matching_loss", "sliced_score_matching_loss",
            "denoising_score_matching_loss", "dsm_gaussian_minimum", "PROJECTIONS", "MLPEnergy", "ReplayBuffer",
-           "ContrastiveDivergence", "DEFAULT_REINIT", "DEFAULT_MAX_ENERGY", "nce_loss", "NoiseContrastiveEstimation"]
+           "ContrastiveDivergence", "DEFAULT_REINIT", "DEFAULT_MAX_ENERGY", "SAMPLERS", "nce_loss",
+           "NoiseContrastiveEstimation"]

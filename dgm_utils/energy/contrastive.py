@@ -16,14 +16,16 @@ Chains either start from noise every step (short-run) or continue from a :class:
 import torch
 
 from dgm_utils._validation import check_count, check_generator, check_number, check_points, check_positive_int
-from dgm_utils.energy.mcmc import energy_function, langevin_sample
+from dgm_utils.energy.mcmc import energy_function, langevin_sample, mala_sample
 
-__all__ = ["ReplayBuffer", "ContrastiveDivergence", "DEFAULT_REINIT", "DEFAULT_MAX_ENERGY"]
+__all__ = ["ReplayBuffer", "ContrastiveDivergence", "DEFAULT_REINIT", "DEFAULT_MAX_ENERGY", "SAMPLERS"]
 
 #: fraction of persistent chains restarted from noise at every step (Du & Mordatch 2019 use 5%)
 DEFAULT_REINIT = 0.05
 #: the largest |energy| a healthy run reaches (with alpha > 0 energies stay near 0); beyond it CD has diverged
 DEFAULT_MAX_ENERGY = 1e4
+#: the chains of :class:`ContrastiveDivergence`: unadjusted Langevin or Metropolis-adjusted Langevin
+SAMPLERS = ("langevin", "mala")
 
 
 class ReplayBuffer:
@@ -74,6 +76,9 @@ class ContrastiveDivergence:
     Args:
         init_fn: n -> (n, D) chain starts from noise (e.g. ``model.initial_points``).
         num_steps, step_size: the Langevin chain run from each start (see :func:`langevin_sample`).
+        sampler: ``"langevin"`` (ULA) or ``"mala"`` (:func:`mala_sample`, the same cost per step). ULA's negatives
+            come from a distribution biased by the step size (on an energy with steep walls the chains are thrown
+            back from the walls, so the learned density piles up along them to compensate); MALA's are unbiased.
         buffer_size: 0 for short-run chains from noise; otherwise the capacity of a :class:`ReplayBuffer`.
         reinit: see :class:`ReplayBuffer`.
         temperature: the chains' temperature (see :func:`langevin_sample`); below 1 the negatives come from the
@@ -87,10 +92,12 @@ class ContrastiveDivergence:
 
     Attributes:
         last_negatives: the negatives of the last call (detached), to plot or monitor.
+        last_acceptance_rate: MALA's acceptance rate in the last call (None with ``"langevin"``).
     """
 
     def __init__(self, init_fn, *, num_steps=60, step_size=1e-2, buffer_size=0, reinit=DEFAULT_REINIT,
-                 alpha=0.1, bounds=None, generator=None, temperature=1.0, max_energy=DEFAULT_MAX_ENERGY):
+                 alpha=0.1, bounds=None, generator=None, temperature=1.0, max_energy=DEFAULT_MAX_ENERGY,
+                 sampler="langevin"):
         if not callable(init_fn):
             raise TypeError(f"init_fn must be a function n -> (n, D), got {type(init_fn).__name__}")
         self.init_fn = init_fn
@@ -98,6 +105,12 @@ class ContrastiveDivergence:
         self.step_size = check_number(step_size, "step_size")
         self.alpha = check_number(alpha, "alpha", allow_zero=True)
         self.temperature = check_number(temperature, "temperature")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+        if sampler == "mala" and self.temperature != 1.0:
+            raise ValueError(f"the MALA sampler targets the model itself: temperature must be 1, got {temperature}")
+        self.sampler = sampler
+        self.last_acceptance_rate = None
         self.max_energy = None if max_energy is None else check_number(max_energy, "max_energy")
         self.calls = 0
         self.bounds = bounds
@@ -110,8 +123,13 @@ class ContrastiveDivergence:
     def negatives(self, energy, num_samples):
         """Run the chains: (num_samples, D) detached model samples, written back to the buffer if there is one."""
         starts = self.buffer.draw(num_samples) if self.buffer is not None else self.init_fn(num_samples)
-        x = langevin_sample(energy, starts, step_size=self.step_size, num_steps=self.num_steps,
-                            generator=self.generator, bounds=self.bounds, temperature=self.temperature)
+        if self.sampler == "mala":
+            result = mala_sample(energy, starts, step_size=self.step_size, num_steps=self.num_steps,
+                                 generator=self.generator, bounds=self.bounds)
+            x, self.last_acceptance_rate = result.samples, result.acceptance_rate
+        else:
+            x = langevin_sample(energy, starts, step_size=self.step_size, num_steps=self.num_steps,
+                                generator=self.generator, bounds=self.bounds, temperature=self.temperature)
         if self.buffer is not None:
             self.buffer.push(x)
         return x

@@ -312,6 +312,24 @@ def test_mutating_a_returned_tensor_does_not_change_later_calls():
     assert int(data.load_digit_labels("train").sum()) > 0
 
 
+def test_box_gaussian_is_centred_on_the_box_with_a_quarter_of_its_widths_as_standard_deviations():
+    bounds = ((-1.0, 3.0), (0.0, 0.5))  # centre (1, 0.25), widths 4 and 0.5: standard deviations 1 and 0.125
+    noise = data.box_gaussian(bounds)
+    assert isinstance(noise, data.GaussianMixture2D) and noise.name == "box_gaussian"
+    point = torch.tensor([[2.0, 0.0]], dtype=torch.float64)  # 1 and 2 standard deviations from the centre
+    expected = -math.log(2 * math.pi * 1.0 * 0.125) - 0.5 * (1.0 ** 2 + 2.0 ** 2)
+    assert float(noise.log_prob(point)) == pytest.approx(expected, rel=1e-9)
+    x = noise.sample(20_000, generator=_seeded(0)).double()
+    for column, (centre, std) in enumerate(((1.0, 1.0), (0.25, 0.125))):
+        assert abs(float(x[:, column].mean()) - centre) < 4 * std / math.sqrt(20_000)
+    wide = data.box_gaussian(bounds, scale=2.0)  # standard deviations 2 and 0.25
+    assert float(wide.log_prob(point)) == pytest.approx(-math.log(2 * math.pi * 2.0 * 0.25) - 0.5 * (0.25 + 1.0))
+    with pytest.raises(ValueError, match="min < max"):
+        data.box_gaussian(((1.0, 1.0), (0.0, 1.0)))
+    with pytest.raises(ValueError, match="scale"):
+        data.box_gaussian(bounds, scale=0.0)
+
+
 def test_uniform_box_density_samples_and_entropy():
     box = data.UniformBox(((-1.0, 3.0), (0.0, 0.5)))                 # area 2
     x = box.sample(20_000, generator=_seeded(0))

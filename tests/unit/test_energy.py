@@ -226,6 +226,36 @@ def test_denoising_score_matching_reaches_its_analytic_minimum_at_the_noised_sco
         assert float(clean) > minimum + 20 * standard_error  # the clean data's score is not the minimizer
 
 
+def test_antithetic_denoising_score_matching_keeps_the_gradient_and_removes_its_small_sigma_noise():
+    # s_theta(y) = -theta y on N(0, I) data: the per-example gradient in theta is theta |y|^2 - y . eps / sigma with
+    # y = x + sigma eps, whose x . eps / sigma part (variance D / sigma^2) cancels between eps and -eps. Its
+    # expectation is theta D (1 + sigma^2) - D either way: 0 at the noised data's score, theta = 1 / (1 + sigma^2).
+    sigma, n, d = 0.05, 2000, 2
+    x = torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    def gradients(antithetic, theta_value):
+        values = []
+        for seed in range(40):
+            theta = torch.tensor(theta_value, dtype=torch.float64, requires_grad=True)
+            loss = energy.denoising_score_matching_loss(lambda y: -theta * y, x, sigma, antithetic=antithetic,
+                                                        generator=torch.Generator().manual_seed(seed))
+            (gradient,) = torch.autograd.grad(loss, theta)
+            values.append(float(gradient))
+        return torch.tensor(values, dtype=torch.float64)
+
+    optimum = 1 / (1 + sigma ** 2)
+    plain, paired = gradients(False, optimum), gradients(True, optimum)
+    assert float(paired.std()) < float(plain.std()) / 10, (float(paired.std()), float(plain.std()))
+    # the mean over the 40 draws, within 4 of its standard errors of the expectation (x is fixed: its own
+    # sampling error, theta (|x|^2 mean - D) ~ 0.06 here, is added)
+    x_term = optimum * float((x ** 2).sum(dim=1).mean() - d)
+    for draws in (plain, paired):
+        error = float(draws.std()) / math.sqrt(len(draws))
+        assert abs(float(draws.mean()) - x_term) < 4 * error + 1e-6, (float(draws.mean()), x_term, error)
+    with pytest.raises(TypeError, match="antithetic"):
+        energy.denoising_score_matching_loss(lambda y: -y, x, sigma, antithetic=1)
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: energy.sliced_score_matching_loss(lambda x: -x, torch.zeros(3, 2), projection="uniform"), ValueError,
      "projection"),
@@ -272,6 +302,30 @@ def test_contrastive_divergence_gives_the_likelihood_gradient_of_a_gaussian_ener
     standard_error = math.sqrt(1 / 4000 + 4 / 4000)
     assert abs(float(theta.grad) - exact) < 4 * standard_error + 0.01, (float(theta.grad), exact, standard_error)
     assert cd.last_negatives.shape == (4000, 2)
+
+
+def test_contrastive_divergence_with_mala_chains_removes_the_step_size_bias_of_ula():
+    # the Gaussian of the test above at a large step, 0.5: ULA's negatives have variance 2 / (1 - 0.5 * 0.5 / 2),
+    # 14% too large, so its gradient is off by -0.29 (16 standard errors); MALA's chains target the model exactly
+    theta = torch.tensor(0.5, requires_grad=True)
+    model = lambda x: theta * (x ** 2).sum(dim=1) / 2  # noqa: E731
+    data_x = torch.randn(16000, 2, generator=torch.Generator().manual_seed(0))
+    exact = float((data_x ** 2).sum(dim=1).mean() / 2 - 2 / (2 * 0.5))
+    standard_error = math.sqrt(1 / 16000 + 4 / 16000)
+    gradients, rates = {}, {}
+    for sampler in energy.SAMPLERS:
+        cd = energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), num_steps=100, step_size=0.5, alpha=0.0,
+                                          sampler=sampler, generator=torch.Generator().manual_seed(1))
+        theta.grad = None
+        cd(model, data_x).backward()
+        gradients[sampler], rates[sampler] = float(theta.grad), cd.last_acceptance_rate
+    assert abs(gradients["mala"] - exact) < 4 * standard_error, (gradients, exact, standard_error)
+    assert gradients["langevin"] - exact < -8 * standard_error, (gradients, exact, standard_error)
+    assert rates["langevin"] is None and 0.5 < rates["mala"] < 1.0, rates
+    with pytest.raises(ValueError, match="sampler"):
+        energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), sampler="hmc")
+    with pytest.raises(ValueError, match="temperature"):
+        energy.ContrastiveDivergence(lambda n: torch.zeros(n, 2), sampler="mala", temperature=0.5)
 
 
 def test_the_replay_buffer_continues_chains_and_restarts_a_fraction():
