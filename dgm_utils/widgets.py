@@ -4,8 +4,9 @@ A chapter describes what to show with one *drawing function* ``draw(value, ax)``
 one setting (a sampling temperature, a pixel ordering, ...) on a matplotlib axes. The same function then
 serves twice:
 
-* :func:`temperature_slider` and :func:`choice_picker` return an ipywidgets control that redraws the
-  picture whenever the reader moves the slider or picks another entry (for a live Jupyter session);
+* :func:`temperature_slider`, :func:`choice_picker` and :func:`selection_slider` return an ipywidgets control
+  that redraws the picture whenever the reader moves the slider or picks another entry (for a live Jupyter
+  session);
 * :func:`static_panels` draws the picture for a few settings side by side as one plain figure (for the
   executed book, where live widgets would need a widget manager loaded from the network).
 
@@ -15,7 +16,7 @@ figures work without it. First used in chapter 1 (autoregressive models).
 
 import math
 
-__all__ = ["DEFAULT_TEMPERATURES", "temperature_slider", "choice_picker", "static_panels"]
+__all__ = ["DEFAULT_TEMPERATURES", "temperature_slider", "choice_picker", "selection_slider", "static_panels"]
 
 #: Temperatures offered by :func:`temperature_slider` unless others are given.
 DEFAULT_TEMPERATURES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -112,6 +113,15 @@ def choice_picker(draw, options, *, value=None, description="choice", panel_size
     """
     _check_draw(draw)
     panel_size = _check_panel_size(panel_size)
+    labelled, value = _labelled_options(options, value)
+    import ipywidgets
+
+    menu = ipywidgets.Dropdown(options=list(labelled), value=value, description=description)
+    return _interactive_view(menu, draw, labelled.__getitem__, panel_size)
+
+
+def _labelled_options(options, value):
+    """({label: option} in the given order, the initial label) of a dict or a sequence of options."""
     if isinstance(options, (str, bytes)) or not hasattr(options, "__iter__"):
         raise TypeError(f"options must be a dict {{label: option}} or a sequence, got {type(options).__name__}")
     labelled = dict(options) if isinstance(options, dict) else {str(option): option for option in options}
@@ -120,10 +130,33 @@ def choice_picker(draw, options, *, value=None, description="choice", panel_size
     value = next(iter(labelled)) if value is None else value
     if value not in labelled:
         raise ValueError(f"value must be one of the labels {list(labelled)}, got {value!r}")
+    return labelled, value
+
+
+def selection_slider(draw, options, *, value=None, description="value", panel_size=DEFAULT_PANEL_SIZE):
+    """A slider over ordered, named options that redraws ``draw(option, ax)`` at every move.
+
+    :func:`choice_picker` with a slider instead of a menu, for options that have an order: the diffusion time
+    of chapter 6b, from noise (s = 1) to data (s = 0), where ``draw`` shows the samples at that time.
+
+    Args:
+        draw: callable ``draw(option, ax)``; it receives the *value* of the chosen entry of ``options``.
+        options: dict {label: option} in slider order, or a sequence of options (labelled by ``str``).
+        value: the label shown initially; default the first.
+        description: the slider's label.
+        panel_size: (width, height) in inches of the figure drawn.
+
+    Returns:
+        an ``ipywidgets.VBox`` (slider above the picture).
+    """
+    _check_draw(draw)
+    panel_size = _check_panel_size(panel_size)
+    labelled, value = _labelled_options(options, value)
     import ipywidgets
 
-    menu = ipywidgets.Dropdown(options=list(labelled), value=value, description=description)
-    return _interactive_view(menu, draw, labelled.__getitem__, panel_size)
+    slider = ipywidgets.SelectionSlider(options=list(labelled), value=value, description=description,
+                                        continuous_update=False)
+    return _interactive_view(slider, draw, labelled.__getitem__, panel_size)
 
 
 def static_panels(draw, values, *, titles=None, ncols=None, panel_size=DEFAULT_PANEL_SIZE):

@@ -28,6 +28,11 @@ Outlier detection (chapter 5)
     ``outlier_auroc`` is the area under the ROC curve of telling outliers from held-out data by a score (an
     energy, or -log p): 1 perfect, 0.5 chance.
 
+Memorization (chapter 6b)
+    ``nearest_neighbours`` finds each sample's nearest training example; ``memorization_report`` compares the
+    distances of samples to the training set with those of held-out examples (a model that copies its training
+    set has a ``copy_fraction`` near 1, one that draws new examples about its ``quantile``).
+
 Grids (2-D densities)
     ``grid_log_prob`` evaluates a density on the cell centres of a grid over a box (for heat maps),
     ``grid_integral`` integrates it (a normalized density gives ~1: a check of normalization).
@@ -40,13 +45,15 @@ restored afterwards; evaluation runs without gradients, in batches, on the model
 
 Files: ``likelihood.py`` (NLL, bits/dim, the gap to the entropy), ``two_sample.py`` (MMD and its permutation
 test), ``classifier_test.py`` (C2ST), ``samples.py`` (the digits classifier and the sample-quality metrics),
-``grid.py``, ``outliers.py``.
+``grid.py``, ``outliers.py``, ``memorization.py``.
 """
 
 from dgm_utils.base import NLL
 from dgm_utils.metrics.classifier_test import C2ST, classifier_two_sample_test
 from dgm_utils.metrics.grid import grid_integral, grid_log_prob
 from dgm_utils.metrics.likelihood import bits_per_dim, evaluate_nll, kl_gap, nll
+from dgm_utils.metrics.memorization import (DEFAULT_COPY_QUANTILE, MemorizationReport, NearestNeighbours,
+                                            memorization_report, nearest_neighbours)
 from dgm_utils.metrics.outliers import outlier_auroc
 from dgm_utils.metrics.samples import (DigitsClassifier, confident_fraction, digits_classifier,
                                        digits_frechet_distance, digits_precision_recall, frechet_distance,
@@ -79,4 +86,9 @@ __all__ = [
     "grid_log_prob",
     "grid_integral",
     "outlier_auroc",
+    "NearestNeighbours",
+    "MemorizationReport",
+    "nearest_neighbours",
+    "memorization_report",
+    "DEFAULT_COPY_QUANTILE",
 ]

@@ -96,8 +96,37 @@ def test_choice_picker_rejects_an_unknown_initial_label():
         widgets.choice_picker(Recorder(), {"a": 1}, value="b")
 
 
+def test_selection_slider_passes_the_value_of_each_position_in_order():
+    draw = Recorder()
+    times = {"s = 1 (noise)": 1.0, "s = 0.5": 0.5, "s = 0 (data)": 0.0}
+    view = widgets.selection_slider(draw, times, value="s = 0.5", description="time")
+    slider, output = view.children
+    assert isinstance(slider, ipywidgets.SelectionSlider) and isinstance(output, ipywidgets.Output)
+    assert list(slider.options) == list(times) and slider.description == "time"
+    assert draw.values == [0.5]
+    slider.value = "s = 0 (data)"
+    slider.value = "s = 1 (noise)"
+    assert draw.values == [0.5, 0.0, 1.0]
+    assert plt.get_fignums() == []
+
+
+def test_selection_slider_starts_at_the_first_option_of_a_sequence():
+    draw = Recorder()
+    view = widgets.selection_slider(draw, [0.0, 0.25, 1.0])
+    assert view.children[0].value == "0.0" and draw.values == [0.0]
+
+
+@pytest.mark.parametrize("options, value, error, match", [
+    ({}, None, ValueError, "options"), (3, None, TypeError, "options"), ({"a": 1}, "b", ValueError, "one of the labels"),
+])
+def test_selection_slider_rejects_bad_options(options, value, error, match):
+    with pytest.raises(error, match=match):
+        widgets.selection_slider(Recorder(), options, value=value)
+
+
 @pytest.mark.parametrize("build", [lambda: widgets.temperature_slider("not callable"),
                                    lambda: widgets.choice_picker(None, {"a": 1}),
+                                   lambda: widgets.selection_slider(None, {"a": 1}),
                                    lambda: widgets.static_panels(42, [1])])
 def test_draw_must_be_callable(build):
     with pytest.raises(TypeError, match="draw must be a callable"):
