@@ -7,7 +7,8 @@ is the step object ``dgm_utils.train.EMA``. :class:`FlowMatching` is an :class:`
 whose ``log_prob`` is its ODE likelihood (exact up to the solver's tolerance).
 
 * ``schedules``: :class:`NoiseSchedule` (float64 arrays indexed by the step t = 0..T, continuous alpha_bar(s)),
-  :func:`linear_betas`, :func:`cosine_betas`, :func:`make_schedule`;
+  :func:`linear_betas`, :func:`cosine_betas`, :func:`log_snr_betas` (linear log-SNR, Kingma et al. 2021),
+  :func:`make_schedule`;
 * ``process``: :class:`GaussianDiffusion` (``q_sample``, ``loss``, ``p_sample``, ``sample``, ``ddim_step``,
   ``ddim_sample``, ``bound_terms``, ``log_prob_bound``), :func:`ddim_steps`;
 * ``bound``: the bound's pieces: :func:`gaussian_kl`, :func:`discretized_gaussian_log_likelihood` (17-level bins for
@@ -36,11 +37,11 @@ from dgm_utils.diffusion.oracle import (MixtureNoiseOracle, MixtureVelocityOracl
 from dgm_utils.diffusion.probability_flow import (ODE_MIN_TIME, probability_flow_log_likelihood,
                                                   probability_flow_sample, probability_flow_velocity)
 from dgm_utils.diffusion.process import SAMPLER_ADVICE, GaussianDiffusion, ddim_steps
-from dgm_utils.diffusion.schedules import (COSINE_OFFSET, LINEAR_BETA_RANGE, MAX_BETA, SCHEDULES, NoiseSchedule,
-                                           cosine_betas, linear_betas, make_schedule)
+from dgm_utils.diffusion.schedules import (COSINE_OFFSET, LINEAR_BETA_RANGE, LOG_SNR_RANGE, MAX_BETA, SCHEDULES,
+                                           NoiseSchedule, cosine_betas, linear_betas, log_snr_betas, make_schedule)
 
-__all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "make_schedule", "SCHEDULES", "LINEAR_BETA_RANGE",
-           "COSINE_OFFSET", "MAX_BETA", "GaussianDiffusion", "ddim_steps", "SAMPLER_ADVICE", "gaussian_kl",
+__all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "log_snr_betas", "make_schedule", "SCHEDULES",
+           "LINEAR_BETA_RANGE", "COSINE_OFFSET", "MAX_BETA", "LOG_SNR_RANGE", "GaussianDiffusion", "ddim_steps", "SAMPLER_ADVICE", "gaussian_kl",
            "discretized_gaussian_log_likelihood", "levels_to_signed", "signed_to_levels", "bin_half_width",
            "integrate_ode", "ode_log_likelihood", "ODEResult", "check_finite_state", "DIVERGENCES",
            "EXACT_DIVERGENCE_MAX_DIM", "DEFAULT_RTOL", "DEFAULT_ATOL", "probability_flow_velocity",

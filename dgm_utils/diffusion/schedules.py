@@ -25,17 +25,23 @@ Schedules (``SCHEDULES``):
 * ``"linear"`` (Ho et al.): beta_t evenly spaced from 1e-4 to 0.02 at T = 1000, both scaled by 1000 / T for other T
   (as in improved-diffusion), so alpha_bar_T stays small for any T (4.0e-5 at T = 1000, 2.0e-5 at T = 100);
 * ``"cosine"`` (Nichol & Dhariwal): alpha_bar_t = f(t) / f(0), f(t) = cos^2(pi/2 (t/T + s) / (1 + s)), s = 0.008,
-  beta_t = 1 - alpha_bar_t / alpha_bar_{t-1} clipped at 0.999.
+  beta_t = 1 - alpha_bar_t / alpha_bar_{t-1} clipped at 0.999;
+* ``"log_snr"`` (the linear log-SNR schedule of variational diffusion models, Kingma et al. 2021): the log
+  signal-to-noise ratio lambda(s) = log(alpha_bar / (1 - alpha_bar)) falls linearly in s = t / T from lambda_max to
+  lambda_min, alpha_bar_t = sigmoid(lambda(t / T)) for t >= 1 (alpha_bar_0 = 1). Its smallest noise level,
+  sqrt(1 - alpha_bar_1) ~ exp(-lambda_max / 2), is a free choice: for data on a grid (the 17-level digits, bin
+  half-width 1/16) setting it near the bin width, not 100 times below it as the linear schedule does, is what makes
+  the variational bound small (the steps at noise far below the bin width cost bound and teach nothing).
 """
 
 import math
 
 import torch
 
-from dgm_utils._validation import check_int, check_number, check_positive_int, check_tensor
+from dgm_utils._validation import check_int, check_number, check_positive_int, check_real, check_tensor
 
-__all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "make_schedule", "SCHEDULES", "LINEAR_BETA_RANGE",
-           "COSINE_OFFSET", "MAX_BETA"]
+__all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "log_snr_betas", "make_schedule", "SCHEDULES",
+           "LINEAR_BETA_RANGE", "COSINE_OFFSET", "MAX_BETA", "LOG_SNR_RANGE"]
 
 #: (beta_1, beta_T) of the linear schedule at T = 1000 (Ho et al. 2020), scaled by 1000 / T for other T.
 LINEAR_BETA_RANGE = (1e-4, 0.02)
@@ -43,6 +49,8 @@ LINEAR_BETA_RANGE = (1e-4, 0.02)
 COSINE_OFFSET = 0.008
 #: The cosine schedule clips every beta_t at this value (its last alpha_bar_t would otherwise be 0).
 MAX_BETA = 0.999
+#: (lambda_max, lambda_min) of the linear log-SNR schedule: noise std 0.05 at t = 1, alpha_bar_T = 4.5e-5.
+LOG_SNR_RANGE = (6.0, -10.0)
 
 
 def linear_betas(num_steps, beta_range=LINEAR_BETA_RANGE):
@@ -69,7 +77,23 @@ def cosine_betas(num_steps, offset=COSINE_OFFSET, max_beta=MAX_BETA):
     return (1 - alpha_bar[1:] / alpha_bar[:-1]).clamp(max=max_beta)
 
 
-SCHEDULES = {"linear": linear_betas, "cosine": cosine_betas}
+def log_snr_betas(num_steps, log_snr_range=LOG_SNR_RANGE):
+    """beta_t = 1 - alpha_bar_t / alpha_bar_{t-1} of the linear log-SNR schedule, float64 (T,): alpha_bar_t =
+    sigmoid(lambda_max + (t / T) (lambda_min - lambda_max)) for t = 1..T, alpha_bar_0 = 1."""
+    check_positive_int(num_steps, "num_steps")
+    if not isinstance(log_snr_range, (tuple, list)) or len(log_snr_range) != 2:
+        raise ValueError(f"log_snr_range must be a pair (lambda_max, lambda_min), got {log_snr_range!r}")
+    high, low = (check_real(value, "log_snr_range entries") for value in log_snr_range)
+    if not (math.isfinite(high) and math.isfinite(low) and high > low):
+        raise ValueError(f"log_snr_range must be finite with lambda_max > lambda_min (the noise grows with t), got "
+                         f"{log_snr_range!r}")
+    times = torch.arange(1, num_steps + 1, dtype=torch.float64) / num_steps  # (T,)
+    log_alpha_bar = torch.nn.functional.logsigmoid(high + times * (low - high))  # (T,)
+    log_alpha_bar = torch.cat([log_alpha_bar.new_zeros(1), log_alpha_bar])  # (T + 1,), 0 at the data
+    return -torch.expm1(log_alpha_bar[1:] - log_alpha_bar[:-1])  # 1 - alpha_bar_t / alpha_bar_{t-1}, stable
+
+
+SCHEDULES = {"linear": linear_betas, "cosine": cosine_betas, "log_snr": log_snr_betas}
 
 
 class NoiseSchedule:
@@ -160,7 +184,7 @@ class NoiseSchedule:
 
 
 def make_schedule(name="linear", num_steps=1000, **kwargs):
-    """A :class:`NoiseSchedule` by name (``"linear"`` or ``"cosine"``, see ``SCHEDULES``) with T = ``num_steps``."""
+    """A :class:`NoiseSchedule` by name (``"linear"``, ``"cosine"`` or ``"log_snr"``, see ``SCHEDULES``) with T = ``num_steps``."""
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULES)}")
     check_int(num_steps, "num_steps", minimum=1)

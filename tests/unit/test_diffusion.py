@@ -58,6 +58,24 @@ def test_the_cosine_schedule_follows_its_alpha_bar_and_clips_beta():
     assert float(schedule.betas.max()) == pytest.approx(diffusion.MAX_BETA)
 
 
+def test_the_log_snr_schedule_is_linear_in_the_log_snr_between_its_ends():
+    schedule = diffusion.make_schedule("log_snr", 200, log_snr_range=(5.0, -8.0))
+    log_snr = torch.log(schedule.alpha_bar[1:] / (1 - schedule.alpha_bar[1:]))  # (T,): lambda_1..lambda_T
+    expected = 5.0 + torch.arange(1, 201, dtype=torch.float64) / 200 * (-8.0 - 5.0)
+    assert torch.allclose(log_snr, expected, atol=1e-9)
+    assert float(schedule.alpha_bar[0]) == 1.0
+    # the default: noise std about 0.05 at t = 1 (near the digits' bin half-width 1/16), alpha_bar_T = sigmoid(-10)
+    default = diffusion.make_schedule("log_snr", 1000)
+    assert float(default.sqrt_one_minus_alpha_bar[1]) == pytest.approx(0.0501, abs=2e-4)
+    assert float(default.alpha_bar[-1]) == pytest.approx(1 / (1 + math.exp(10)), rel=1e-9)
+
+
+@pytest.mark.parametrize("log_snr_range", [(-1.0, 2.0), (3.0, 3.0), (float("inf"), 0.0), (1.0,)])
+def test_the_log_snr_schedule_rejects_a_range_that_does_not_fall(log_snr_range):
+    with pytest.raises(ValueError, match="lambda_max"):
+        diffusion.log_snr_betas(10, log_snr_range)
+
+
 def test_continuous_time_meets_the_grid_and_inverts():
     schedule = diffusion.make_schedule("cosine", 50)
     grid = torch.arange(51, dtype=torch.float64) / 50
@@ -357,7 +375,7 @@ def test_a_sampler_that_reaches_nan_stops_with_the_step_and_the_cause():
     (lambda m: diffusion.GaussianDiffusion(nn.Linear(2, 2), m.schedule, (2,), label_dropout=0.1), ValueError,
      "num_classes"),
     (lambda m: diffusion.GaussianDiffusion(nn.Linear(2, 2), "linear", (2,)), TypeError, "NoiseSchedule"),
-    (lambda m: diffusion.make_schedule("quadratic"), ValueError, "linear, cosine"),
+    (lambda m: diffusion.make_schedule("quadratic"), ValueError, "linear, cosine, log_snr"),
     (lambda m: diffusion.make_schedule("linear", 10), ValueError, "cosine schedule"),
     (lambda m: diffusion.NoiseSchedule(torch.tensor([0.1, 1.0])), ValueError, r"\(0, 1\)"),
     (lambda m: diffusion.levels_to_signed(torch.tensor([0.5]), 17), ValueError, "integer"),
