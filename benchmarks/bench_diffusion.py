@@ -39,8 +39,9 @@ def _cpu(fn):
     return value, time.process_time() - start
 
 
-def _train(model, toy, steps, seed):
-    step = train.EMA(train.LossStep(model, lr=RECIPE["lr"]), decay=RECIPE["ema_decay"])
+def _train(model, toy, steps, seed, lr_schedule=None):
+    schedule = {} if lr_schedule is None else dict(lr_schedule=lr_schedule, schedule_steps=steps)
+    step = train.EMA(train.LossStep(model, lr=RECIPE["lr"], **schedule), decay=RECIPE["ema_decay"])
     _, seconds = _cpu(lambda: train.fit(model, toy, step=step, num_steps=steps, batch_size=RECIPE["batch_size"],
                                         seed=seed, progress=False))
     return step, seconds
@@ -76,7 +77,7 @@ def _flow_rows(model, reference, seed):
     return rows
 
 
-def run(toy_name, steps, seed):
+def run(toy_name, steps, seed, lr_schedule=None):
     torch.manual_seed(seed)
     toy = data.make_toy(toy_name)
     reference = toy.sample(NUM_SAMPLES, generator=torch.Generator().manual_seed(seed + 10))
@@ -87,14 +88,14 @@ def run(toy_name, steps, seed):
     net = dict(hidden=RECIPE["hidden"], layers=RECIPE["layers"], time_dim=RECIPE["time_dim"])
 
     ddpm = diffusion.GaussianDiffusion(diffusion.MLPDenoiser(2, **net), schedule, (2,))
-    ddpm_step, ddpm_seconds = _train(ddpm, toy, steps, seed)
+    ddpm_step, ddpm_seconds = _train(ddpm, toy, steps, seed, lr_schedule)
     ddpm_eval = ddpm_step.averaged_model  # the EMA of the weights, in eval mode
     flow = diffusion.FlowMatching(diffusion.MLPDenoiser(2, **net), (2,))
-    flow_step, flow_seconds = _train(flow, toy, steps, seed)
+    flow_step, flow_seconds = _train(flow, toy, steps, seed, lr_schedule)
     flow_eval = flow_step.averaged_model
 
     print(f"\n### {toy_name} (H(p) = {entropy:.4f} nats; MMD^2 floor of two exact samples {floor:.2e} +- "
-          f"{spread:.1e}; {steps} training steps, seed {seed})\n")
+          f"{spread:.1e}; {steps} training steps, learning rate {lr_schedule or 'constant'}, seed {seed})\n")
     print(f"training CPU s: DDPM {ddpm_seconds:.1f}, flow matching {flow_seconds:.1f}\n")
     with torch.no_grad():
         bound = -float(ddpm_eval.log_prob_bound(test, generator=torch.Generator().manual_seed(seed)).mean())
@@ -160,13 +161,15 @@ def main():
     parser.add_argument("--log-snr-max", type=float, default=None, help="lambda_max of the log_snr schedule")
     parser.add_argument("--quick-digits", action="store_true", help="digits pilot: only the stratified bound")
     parser.add_argument("--steps", type=int, default=3000, help="training steps of each model")
+    parser.add_argument("--lr-schedule", default=None, help="learning-rate schedule of the toys' training "
+                        "(train.LossStep: e.g. cosine; default constant)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch threads {torch.get_num_threads()}")
     for toy_name in filter(None, args.toys.split(",")):
-        run(toy_name, args.steps, args.seed)
+        run(toy_name, args.steps, args.seed, args.lr_schedule)
     if args.digits_steps:
         run_digits(args.digits_steps, args.seed, args.digits_schedule, args.log_snr_max,
                    full_bound=not args.quick_digits, ode=not args.quick_digits)
