@@ -39,7 +39,8 @@ def ddim_step(x_t, t, t_prev, eps, alpha_bars, eta=0.0, generator=None):
     variance = eta ** 2 * torch.expm1(log_ab_prev) / torch.expm1(log_ab) * (-torch.expm1(log_ab - log_ab_prev))
     x_prev = torch.exp(0.5 * log_ab_prev) * x0 + torch.sqrt((-torch.expm1(log_ab_prev) - variance).clamp(min=0)) * e
     if float(variance) > 0:
-        x_prev = x_prev + torch.sqrt(variance) * torch.empty(x_t.shape, dtype=torch.float64).normal_(generator=generator)
+        noise = torch.empty(x_t.shape, dtype=torch.float64).normal_(generator=generator)
+        x_prev = x_prev + torch.sqrt(variance) * noise
     return x_prev.to(x_t.dtype)
 
 # %% guidance

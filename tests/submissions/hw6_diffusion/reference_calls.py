@@ -23,7 +23,8 @@ def q_sample(x0, t, alpha_bars, noise):
 
 # %% diffusion_loss
 def diffusion_loss(eps_model, x0, alpha_bars, generator=None):
-    t = dgm_utils.diffusion.ddim_steps(len(alpha_bars), len(alpha_bars))[:-1][torch.randint(len(alpha_bars), (len(x0),), generator=generator)]
+    steps = dgm_utils.diffusion.ddim_steps(len(alpha_bars), len(alpha_bars))[:-1]  # T, T - 1, ..., 1
+    t = steps[torch.randint(len(alpha_bars), (len(x0),), generator=generator)]
     noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
     return ((eps_model(q_sample(x0, t, alpha_bars, noise), t) - noise) ** 2).mean()
 

@@ -1,5 +1,5 @@
-"""DDIM that reads alpha_bar_{t'} as alpha_bars[t_prev - 1] also for t_prev = 0, where Python gives alpha_bar_T instead of
-alpha_bar_0 = 1: the last step does not return x^_0.
+"""DDIM that reads alpha_bar_{t'} as alpha_bars[t_prev - 1] also for t_prev = 0, where Python gives
+alpha_bar_T instead of alpha_bar_0 = 1: the last step does not return x^_0.
 
 expect-zero: test_ddim_deterministic test_ddim_ode
 """

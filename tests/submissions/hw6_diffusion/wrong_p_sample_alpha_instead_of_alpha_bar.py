@@ -1,4 +1,5 @@
-"""p_sample with alpha_t where alpha_bar_t belongs: the mean x_t - beta_t / sqrt(1 - alpha_t) eps, i.e. sqrt(beta_t) eps.
+"""p_sample with alpha_t where alpha_bar_t belongs: the mean x_t - beta_t / sqrt(1 - alpha_t) eps,
+i.e. sqrt(beta_t) eps.
 
 expect-zero: test_p_sample_step test_p_sample_mixture
 """

@@ -1,4 +1,5 @@
-"""q_sample that reads alpha_bars[t] for step t (entry 0 taken as step 0), clamped at the last entry; the loss inherits it.
+"""q_sample that reads alpha_bars[t] for step t (entry 0 taken as step 0), clamped at the last entry; the loss
+inherits it.
 
 expect-zero: test_q_sample_values test_q_sample_moments test_loss_values test_loss_gradient
 """
