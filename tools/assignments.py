@@ -96,6 +96,25 @@ EXPECTATIONS = {
         blocked_names=("langevin_sample", "denoising_score_matching_loss", "sliced_score_matching_loss"),
         visible_marker="# Tests of langevin_sample: shapes, the noise scale and the number of steps (1 point).",
     ),
+    "hw6_diffusion": Expectations(
+        total_points=10,
+        answer_cells=5,
+        hidden_names=frozenset({"_ho_betas", "_alpha_bars_of", "_check_steps", "_check_moments", "_exact_q_sample",
+                                "_recording_model", "_recovered", "_gaussian_eps", "_ancestral_moments", "_MIXTURE",
+                                "_mixture_eps", "_mmd2_unbiased", "_ancestral_mmd", "_exact_ddim", "_ddim_run",
+                                "_ode_distance"}),
+        required_wrong=("wrong_p_sample_alpha_instead_of_alpha_bar", "wrong_p_sample_posterior_variance_index",
+                        "wrong_p_sample_noise_at_last_step", "wrong_guidance_sign", "wrong_p_sample_time_off_by_one",
+                        "wrong_p_sample_schedule_off_by_one", "wrong_ddim_eta_branch", "wrong_loss_detached",
+                        "wrong_loss_noise_shared_over_batch", "wrong_loss_sum", "wrong_p_sample_time_plus_one",
+                        "wrong_p_sample_noise_shared_over_batch", "wrong_guidance_other_convention",
+                        "wrong_ddim_sigma_without_eta", "wrong_ddim_t_prev_zero", "wrong_ddim_schedule_off_by_one",
+                        "wrong_loss_mean_over_rows_only", "wrong_loss_steps_from_zero",
+                        "wrong_loss_step_shared_over_batch", "wrong_q_sample_variance_as_std", "wrong_q_sample_index",
+                        "wrong_q_sample_dtype"),
+        blocked_names=("GaussianDiffusion", "NoiseSchedule", "ddim_steps", "classifier_free_guidance"),
+        visible_marker="# Tests of q_sample: values for given noise, one step per row (1 point).",
+    ),
 }
 
 

@@ -1,0 +1,12 @@
+"""The loss with the model's prediction computed under torch.no_grad(): the right value, no gradient.
+
+expect-zero: test_loss_gradient
+"""
+# %% diffusion_loss
+def diffusion_loss(eps_model, x0, alpha_bars, generator=None):
+    num_steps = alpha_bars.shape[0]
+    t = torch.randint(1, num_steps + 1, (x0.shape[0],), generator=generator)
+    noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
+    with torch.no_grad():
+        prediction = eps_model(q_sample(x0, t, alpha_bars, noise), t)
+    return ((prediction - noise) ** 2).mean()
