@@ -21,8 +21,16 @@ Sequences (chapter 1; ``sequences.py``)
 ``ast``, nothing imported), :class:`CharVocabulary` numbers their characters, :func:`sequence_blocks` cuts
 a long sequence into training examples. :func:`make_waveforms` draws noisy sums of sinusoids and
 :func:`quantize_signal` / :func:`levels_to_signal` map them to and from ``num_levels`` categories.
+
+Behaviour (chapter 7; ``behaviour.py``)
+--------------------------------------
+:class:`ObstacleCourse` is a known expert that passes a round obstacle on the left or on the right (one side per
+episode, probability 1/2 each) on its way to a goal; :func:`make_behaviour_dataset` records its (observation, action)
+pairs, and :meth:`ObstacleCourse.rollout` runs any policy in closed loop and measures its success and collision rates.
 """
 
+from dgm_utils.data.behaviour import (MAX_ACTION_NORM, BehaviourData, ObstacleCourse, Rollout,
+                                      make_behaviour_dataset)
 from dgm_utils.data.digits import (BINARIZE_THRESHOLD, IMAGE_SHAPE, NUM_LEVELS, SPLITS, load_digit_labels,
                                    load_digits)
 from dgm_utils.data.sequences import (STDLIB_SKIPPED_FOLDERS, CharVocabulary, levels_to_signal, load_stdlib_text,
@@ -54,4 +62,9 @@ __all__ = [
     "make_waveforms",
     "quantize_signal",
     "levels_to_signal",
+    "ObstacleCourse",
+    "Rollout",
+    "BehaviourData",
+    "make_behaviour_dataset",
+    "MAX_ACTION_NORM",
 ]
