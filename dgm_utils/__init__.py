@@ -15,14 +15,14 @@ Layers, each importing only from the layers above it in this list (dependencies 
 2. ``data`` (toys with exact densities, digits, text, waveforms), ``metrics``, ``plot``, ``train``,
    ``checks`` (the assignments' assertions), ``widgets``;
 3. the families: ``autoregressive``, ``flows``, ``latent``, ``implicit``, ``energy``, ``diffusion``, and the
-   chapters' helpers ``baselines`` and ``chapter``.
+   chapters' helpers ``baselines`` and ``chapter``, and ``applications`` (imitation learning).
 """
 
 import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("autoregressive", "base", "baselines", "chapter", "checks", "data", "diffusion", "distributions", "energy",
+_SUBMODULES = ("applications", "autoregressive", "base", "baselines", "chapter", "checks", "data", "diffusion", "distributions", "energy",
                "flows", "implicit", "latent", "metrics", "nn", "plot", "train", "widgets")
 
 __all__ = list(_SUBMODULES)

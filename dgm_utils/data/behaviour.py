@@ -2,15 +2,20 @@
 
 An agent in the plane starts near ``start`` and must reach the disc of radius ``goal_radius`` around ``goal``; a round
 obstacle of radius ``obstacle_radius`` around ``obstacle`` lies on the straight line between them. The expert picks a
-side s in {-1 (left), +1 (right)} with probability 1/2 at the start of each episode and keeps it: while below the
-obstacle (p_y < obstacle_y) it heads for the waypoint w_s = obstacle + (s * pass_offset, waypoint_lift), then for the
-goal, with steps
+side s in {-1 (left), +1 (right)} with probability 1/2 at the start of each episode and keeps it. It walks straight
+up to the decision line y = d = obstacle_y - obstacle_radius - decision_gap; from there, while below the obstacle's
+centre and within pass_offset of it sideways, it sidesteps in the direction (s cos theta, sin theta), theta =
+``sidestep_angle`` (the only place where the side shows); then it heads for the goal. By default the start lies
+above the decision line (the expert decides at once) and a step is half the obstacle's radius: a policy that
+averages the two sidesteps walks straight at the obstacle and has only a few steps to drift off that line. Each step is
 
     a = step_size * (target - p) / ||target - p|| + noise_std * eps,   eps ~ N(0, I)
 
-(the last step toward the goal is shortened to the distance left). The observation is the position p (obs_dim = 2);
-the side is not observed, so p(a | p) is bimodal near the start and a policy that regresses E[a | p] averages the two
-modes into "straight ahead", into the obstacle.
+(target - p points in the direction of the phase; the last step toward the goal is shortened to the distance left).
+The observation is the position p (obs_dim = 2); the side is not observed, so p(a | p) is bimodal at the start and
+a policy that regresses E[a | p] averages the two modes into "straight ahead", into the obstacle. (With small steps a
+regression policy often escapes: off the data, between the two branches, its extrapolation pushes it toward the
+nearer branch, and many small steps amplify that drift until it commits to one side.)
 
 :class:`ObstacleCourse` holds the geometry and runs any policy, a function obs (B, 2) -> action (B, 2) that may be
 stochastic, in closed loop (:meth:`ObstacleCourse.rollout`); :func:`make_behaviour_dataset` records the expert.
@@ -25,8 +30,9 @@ from dgm_utils._validation import check_number, check_points, check_positive_int
 
 __all__ = ["ObstacleCourse", "Rollout", "BehaviourData", "make_behaviour_dataset", "MAX_ACTION_NORM"]
 
-#: Actions are clipped to this Euclidean norm in a rollout (a policy cannot jump over the obstacle).
-MAX_ACTION_NORM = 0.3
+#: In a rollout, actions are clipped to this multiple of the expert's step size (a policy cannot jump over the
+#: obstacle).
+MAX_ACTION_NORM = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,9 +73,9 @@ class ObstacleCourse:
     obs_dim = 2
     action_dim = 2
 
-    def __init__(self, *, start=(0.0, -3.0), goal=(0.0, 3.0), obstacle=(0.0, 0.0), obstacle_radius=1.0,
-                 goal_radius=0.3, start_std=0.1, step_size=0.15, noise_std=0.02, pass_offset=1.6,
-                 waypoint_lift=0.2, max_steps=80):
+    def __init__(self, *, start=(0.0, -2.0), goal=(0.0, 3.0), obstacle=(0.0, 0.0), obstacle_radius=1.0,
+                 goal_radius=0.5, start_std=0.02, step_size=0.5, noise_std=0.02, decision_gap=1.5,
+                 pass_offset=2.0, sidestep_angle=math.pi / 4, max_steps=40):
         self.start = self._point(start, "start")
         self.goal = self._point(goal, "goal")
         self.obstacle = self._point(obstacle, "obstacle")
@@ -78,8 +84,11 @@ class ObstacleCourse:
         self.start_std = check_number(start_std, "start_std", allow_zero=True)
         self.step_size = check_number(step_size, "step_size")
         self.noise_std = check_number(noise_std, "noise_std", allow_zero=True)
+        self.decision_gap = check_number(decision_gap, "decision_gap", allow_zero=True)
         self.pass_offset = check_number(pass_offset, "pass_offset")
-        self.waypoint_lift = check_number(waypoint_lift, "waypoint_lift", allow_zero=True)
+        self.sidestep_angle = check_number(sidestep_angle, "sidestep_angle")
+        if not self.sidestep_angle < math.pi / 2:
+            raise ValueError(f"sidestep_angle must be in (0, pi/2) (sideways and up), got {sidestep_angle!r}")
         self.max_steps = check_positive_int(max_steps, "max_steps")
         if self.pass_offset <= self.obstacle_radius:
             raise ValueError(f"pass_offset must exceed obstacle_radius ({self.obstacle_radius}) for the expert to pass "
@@ -112,10 +121,15 @@ class ObstacleCourse:
     def expert_action(self, positions, side, generator=None):
         """The expert's step (B, 2) at positions (B, 2) for sides (B,) in {-1, +1} (module docstring)."""
         check_points(positions, "positions", dim=2)
-        waypoint = self.obstacle + torch.stack([side * self.pass_offset,
-                                                torch.full_like(side, self.waypoint_lift)], dim=1)  # (B, 2)
-        below = positions[:, 1:2] < self.obstacle[1]  # (B, 1)
-        target = torch.where(below, waypoint, self.goal.expand_as(positions))  # (B, 2)
+        decision_y = self.obstacle[1] - self.obstacle_radius - self.decision_gap
+        x, y = positions[:, 0:1], positions[:, 1:2]  # (B, 1) each
+        approach = y < decision_y  # (B, 1): straight up
+        sidestep = ~approach & (y < self.obstacle[1]) & ((x - self.obstacle[0]).abs() < self.pass_offset)
+        up = torch.stack([x[:, 0], y[:, 0] + 1.0], dim=1)  # (B, 2)
+        sideways = positions + torch.stack([side * math.cos(self.sidestep_angle),
+                                            torch.full_like(side, math.sin(self.sidestep_angle))], dim=1)
+        target = torch.where(approach, up, torch.where(sidestep, sideways, self.goal.expand_as(positions)))
+        below = approach | sidestep  # full steps; toward the goal the last step is shortened
         offset = target - positions  # (B, 2)
         distance = offset.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (B, 1)
         length = torch.where(below, torch.full_like(distance, self.step_size), distance.clamp_max(self.step_size))
@@ -147,7 +161,7 @@ class ObstacleCourse:
     def rollout(self, policy, num_episodes, seed=0):
         """Run ``policy`` (obs (B, 2) -> action (B, 2), called once per step on all episodes, finished ones
         included) from num_episodes start positions for at most max_steps steps; actions are clipped to norm
-        MAX_ACTION_NORM. An episode ends when its step crosses the obstacle (collision) or lands in the goal disc
+        MAX_ACTION_NORM * step_size. An episode ends when its step crosses the obstacle (collision) or lands in the goal disc
         (success). ``seed`` draws the start positions (and seeds torch's global generator for the policy's own
         randomness, restored afterwards), so a rollout is deterministic given the seed.
 
@@ -172,7 +186,7 @@ class ObstacleCourse:
                 self._check_action(action, num_episodes)
                 action = action.to(positions.dtype)
                 norm = action.norm(dim=1, keepdim=True).clamp_min(1e-12)
-                action = action * (MAX_ACTION_NORM / norm).clamp_max(1.0)
+                action = action * (MAX_ACTION_NORM * self.step_size / norm).clamp_max(1.0)
                 moved = positions + action
                 crash = self.hits_obstacle(positions, moved) & ~done
                 arrive = ((moved - self.goal).norm(dim=1) < self.goal_radius) & ~done & ~crash

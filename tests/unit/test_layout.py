@@ -13,7 +13,7 @@ MAX_LINES = 400
 BOTTOM = ["_validation", "base", "distributions", "nn"]
 SHARED = ["data", "metrics", "plot", "train", "checks", "widgets"]
 FAMILIES = ["autoregressive", "flows", "latent", "implicit", "energy", "diffusion"]
-HELPERS = ["baselines", "chapter"]
+HELPERS = ["baselines", "chapter", "applications"]
 FAMILIES_LAYER = 2
 
 

@@ -1,0 +1,13 @@
+"""Applications of the generative models (chapter 7): models used for a task beyond density estimation.
+
+Imitation learning (``imitation.py``)
+-------------------------------------
+A policy is a conditional model p(action | observation) fitted to an expert's demonstrations
+(:func:`dgm_utils.data.make_behaviour_dataset`). :class:`RegressionPolicy` predicts E[a | o] by least squares and
+averages the modes of a multimodal expert; :class:`MixturePolicy`, a mixture density network with an exact
+log-likelihood, keeps them. :func:`train_policy` fits either with ``dgm_utils.train.fit`` for a fixed number of steps.
+"""
+
+from dgm_utils.applications.imitation import MixturePolicy, RegressionPolicy, train_policy
+
+__all__ = ["RegressionPolicy", "MixturePolicy", "train_policy"]
