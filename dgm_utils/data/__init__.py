@@ -29,7 +29,7 @@ episode, probability 1/2 each) on its way to a goal; :func:`make_behaviour_datas
 pairs, and :meth:`ObstacleCourse.rollout` runs any policy in closed loop and measures its success and collision rates.
 """
 
-from dgm_utils.data.behaviour import (MAX_ACTION_NORM, BehaviourData, ObstacleCourse, Rollout,
+from dgm_utils.data.behaviour import (MAX_ACTION_SCALE, BehaviourData, ObstacleCourse, Rollout,
                                       make_behaviour_dataset)
 from dgm_utils.data.digits import (BINARIZE_THRESHOLD, IMAGE_SHAPE, NUM_LEVELS, SPLITS, load_digit_labels,
                                    load_digits)
@@ -66,5 +66,5 @@ __all__ = [
     "Rollout",
     "BehaviourData",
     "make_behaviour_dataset",
-    "MAX_ACTION_NORM",
+    "MAX_ACTION_SCALE",
 ]

@@ -28,11 +28,11 @@ import torch
 
 from dgm_utils._validation import check_number, check_points, check_positive_int, check_seed
 
-__all__ = ["ObstacleCourse", "Rollout", "BehaviourData", "make_behaviour_dataset", "MAX_ACTION_NORM"]
+__all__ = ["ObstacleCourse", "Rollout", "BehaviourData", "make_behaviour_dataset", "MAX_ACTION_SCALE"]
 
-#: In a rollout, actions are clipped to this multiple of the expert's step size (a policy cannot jump over the
+#: In a rollout, actions are clipped to norm MAX_ACTION_SCALE * step_size (a policy cannot jump over the
 #: obstacle).
-MAX_ACTION_NORM = 2.0
+MAX_ACTION_SCALE = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,9 +161,9 @@ class ObstacleCourse:
     def rollout(self, policy, num_episodes, seed=0):
         """Run ``policy`` (obs (B, 2) -> action (B, 2), called once per step on all episodes, finished ones
         included) from num_episodes start positions for at most max_steps steps; actions are clipped to norm
-        MAX_ACTION_NORM * step_size. An episode ends when its step crosses the obstacle (collision) or lands in the goal disc
-        (success). ``seed`` draws the start positions (and seeds torch's global generator for the policy's own
-        randomness, restored afterwards), so a rollout is deterministic given the seed.
+        MAX_ACTION_SCALE * step_size. An episode ends when its step crosses the obstacle (collision) or lands in
+        the goal disc (success). ``seed`` draws the start positions (and seeds torch's global generator for the
+        policy's own randomness, restored afterwards), so a rollout is deterministic given the seed.
 
         Returns:
             :class:`Rollout` with the success and collision rates and the trajectories.
@@ -186,7 +186,7 @@ class ObstacleCourse:
                 self._check_action(action, num_episodes)
                 action = action.to(positions.dtype)
                 norm = action.norm(dim=1, keepdim=True).clamp_min(1e-12)
-                action = action * (MAX_ACTION_NORM * self.step_size / norm).clamp_max(1.0)
+                action = action * (MAX_ACTION_SCALE * self.step_size / norm).clamp_max(1.0)
                 moved = positions + action
                 crash = self.hits_obstacle(positions, moved) & ~done
                 arrive = ((moved - self.goal).norm(dim=1) < self.goal_radius) & ~done & ~crash
