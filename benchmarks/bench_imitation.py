@@ -3,7 +3,8 @@
 For each seed, ``make_behaviour_dataset(num_demos, seed)`` records the expert of ``dgm_utils.data.ObstacleCourse``
 (it passes the obstacle on the left or on the right, probability 1/2 each, one side per episode); a
 ``RegressionPolicy`` (MSE, predicts E[a | o]) and a ``MixturePolicy`` (a mixture density network with K Gaussian
-components, exact NLL) are trained on it with ``dgm_utils.applications.train_policy`` (``dgm_utils.train.fit``,
+components, exact NLL) and a ``DiffusionPolicy`` (a DDPM over actions, the observation as context; 3 hidden layers,
+100 diffusion steps, trained for ``--diffusion-steps``) are trained on it with ``dgm_utils.applications.train_policy`` (``dgm_utils.train.fit``,
 a fixed number of steps, Adam with a cosine schedule) and run in closed loop for ``--episodes`` episodes with
 ``ObstacleCourse.rollout``. Printed: success rate (goal reached without touching the obstacle), collision rate, and
 the CPU seconds of training (``time.process_time``, one thread). The expert itself is run on the same course.
@@ -29,7 +30,7 @@ def evaluate(course, policy, episodes, seed):
     return result.success_rate, result.collision_rate
 
 
-def run_seed(seed, *, demos, episodes, steps, hidden, layers, components, lr):
+def run_seed(seed, *, demos, episodes, steps, hidden, layers, components, lr, diffusion_steps):
     """Rows (name, success, collision, CPU seconds) of the expert and both policies for one seed."""
     behaviour = data.make_behaviour_dataset(demos, seed=seed)
     course = behaviour.course
@@ -38,16 +39,18 @@ def run_seed(seed, *, demos, episodes, steps, hidden, layers, components, lr):
     rows = [("expert", *evaluate(course, expert, episodes, rollout_seed), 0.0)]
     policies = {"regression (MSE)": lambda: applications.RegressionPolicy(hidden=hidden, layers=layers),
                 f"mixture density (K={components})": lambda: applications.MixturePolicy(
-                    num_components=components, hidden=hidden, layers=layers)}
+                    num_components=components, hidden=hidden, layers=layers),
+                "diffusion (DDPM, T=100)": lambda: applications.DiffusionPolicy(hidden=hidden, layers=3)}
     for name, make in policies.items():
         torch.manual_seed(seed)
         policy = make()
         start = time.process_time()
-        applications.train_policy(policy, behaviour, num_steps=steps, lr=lr, seed=seed)
+        num_steps = diffusion_steps if isinstance(policy, applications.DiffusionPolicy) else steps
+        applications.train_policy(policy, behaviour, num_steps=num_steps, lr=lr, seed=seed)
         seconds = time.process_time() - start
         policy.eval()
         rows.append((name, *evaluate(course, policy.act, episodes, rollout_seed), seconds))
-    return rows, len(behaviour.actions)
+    return rows
 
 
 def main(argv=None):
@@ -56,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--demos", type=int, default=200, help="expert episodes recorded for training")
     parser.add_argument("--episodes", type=int, default=200, help="closed-loop episodes per evaluation")
     parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--diffusion-steps", type=int, default=3000)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--components", type=int, default=5)
@@ -65,13 +69,14 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",") if s]
     print(f"torch threads {torch.get_num_threads()}; {args.demos} demonstrations, {args.episodes} episodes, "
-          f"{args.steps} steps, hidden {args.hidden} x {args.layers}")
+          f"{args.steps} steps ({args.diffusion_steps} for diffusion), hidden {args.hidden} x {args.layers}")
     print("| seed | policy | success | collision | train CPU (s) |")
     print("| --- | --- | --- | --- | --- |")
     totals = {}
     for seed in seeds:
-        rows, num_pairs = run_seed(seed, demos=args.demos, episodes=args.episodes, steps=args.steps,
-                                   hidden=args.hidden, layers=args.layers, components=args.components, lr=args.lr)
+        rows = run_seed(seed, demos=args.demos, episodes=args.episodes, steps=args.steps,
+                                   hidden=args.hidden, layers=args.layers, components=args.components, lr=args.lr,
+                                   diffusion_steps=args.diffusion_steps)
         for name, success, collision, seconds in rows:
             print(f"| {seed} | {name} | {success:.1%} | {collision:.1%} | {seconds:.1f} |", flush=True)
             totals.setdefault(name, []).append((success, collision, seconds))

@@ -12,6 +12,10 @@ Given demonstrations (o_i, a_i) of an expert, behaviour cloning fits a policy pi
 
   trained by maximum likelihood (its ``loss`` is -1/N sum_i log pi(a_i | o_i), exact). Sampling an action picks a
   component, so each episode commits to one mode.
+* :class:`DiffusionPolicy` is a DDPM over actions (``dgm_utils.diffusion.GaussianDiffusion``, Algorithm 1 of Ho et
+  al. 2020 for training, ancestral sampling) whose noise-prediction network eps_theta(a_t, t, o) takes the
+  observation as a continuous context (as in Chi et al. 2023, "Diffusion Policy"); it has a bound, not an exact
+  likelihood.
 
 Both take the observation as ``context``, so ``dgm_utils.train.LossStep(policy, context=True)`` trains them on
 batches ``(actions, observations)``; :func:`train_policy` does that for a fixed number of steps. ``policy.act(obs)``
@@ -23,11 +27,12 @@ from torch import nn
 
 from dgm_utils._validation import check_number, check_points, check_positive_int, check_seed
 from dgm_utils.base import ExactLikelihoodModel
+from dgm_utils.diffusion import GaussianDiffusion, TimeLabelEmbedding, make_schedule
 from dgm_utils.distributions import diagonal_gaussian_log_prob
 from dgm_utils.nn import mlp
 from dgm_utils.train import LossStep, fit
 
-__all__ = ["RegressionPolicy", "MixturePolicy", "train_policy"]
+__all__ = ["RegressionPolicy", "MixturePolicy", "DiffusionPolicy", "ObservationDenoiser", "train_policy"]
 
 #: A mixture component's log standard deviation is kept in [LOG_STD_MIN, LOG_STD_MAX] (by tanh), so the likelihood
 #: of a component that collapses onto a few demonstrations stays bounded.
@@ -133,6 +138,67 @@ class MixturePolicy(ExactLikelihoodModel):
 
     def extra_repr(self):
         return f"obs_dim={self.obs_dim}, action_dim={self.action_dim}, num_components={self.num_components}"
+
+
+class ObservationDenoiser(nn.Module):
+    """eps_theta(a_t, s, o) = MLP([a_t, h(s), o]) for actions a_t (N, action_dim), times s (N,) in [0, 1] and
+    observations o (N, obs_dim) (passed where a class-conditional denoiser takes its labels); h is the sinusoidal time
+    embedding of ``dgm_utils.diffusion.TimeLabelEmbedding``."""
+
+    def __init__(self, obs_dim=2, action_dim=2, *, hidden=128, layers=3, time_dim=32):
+        super().__init__()
+        self.obs_dim = check_positive_int(obs_dim, "obs_dim")
+        self.action_dim = check_positive_int(action_dim, "action_dim")
+        self.embedding = TimeLabelEmbedding(time_dim)
+        self.net = mlp(action_dim + time_dim + obs_dim, check_positive_int(hidden, "hidden"), action_dim,
+                       check_positive_int(layers, "layers"), nn.SiLU)
+
+    def forward(self, x, time, labels=None):
+        check_points(x, "x", dim=self.action_dim)
+        if labels is None:
+            raise ValueError("ObservationDenoiser needs the observations (N, obs_dim) in place of labels")
+        check_points(labels, "observations", dim=self.obs_dim)
+        return self.net(torch.cat([x, self.embedding(time), labels], dim=1))  # (N, action_dim)
+
+
+class DiffusionPolicy(GaussianDiffusion):
+    """pi(a | o) as a DDPM over a / ``action_scale`` with ``num_steps`` steps of a cosine schedule and an
+    :class:`ObservationDenoiser`; the context is the observations (N, obs_dim), required everywhere (no guidance).
+    ``loss(actions, context=obs)`` is L_simple; ``sample(n, context=obs)`` draws one action per observation."""
+
+    def __init__(self, obs_dim=2, action_dim=2, *, num_steps=100, hidden=128, layers=3, time_dim=32,
+                 action_scale=0.5):
+        denoiser = ObservationDenoiser(obs_dim, action_dim, hidden=hidden, layers=layers, time_dim=time_dim)
+        super().__init__(denoiser, make_schedule("cosine", check_positive_int(num_steps, "num_steps")), (action_dim,))
+        self.obs_dim, self.action_dim = obs_dim, action_dim
+        self.action_scale = check_number(action_scale, "action_scale")
+        self.is_conditional = True
+
+    def to_model_space(self, x, name="x"):
+        return super().to_model_space(x, name) / self.action_scale
+
+    def to_data_space(self, x):
+        return x * self.action_scale
+
+    def context_labels(self, context, n, *, allow_null=False):
+        """The observations (n, obs_dim) a context must be, on the model's device."""
+        if context is None:
+            raise ValueError("DiffusionPolicy needs the observations as context (n, obs_dim)")
+        check_points(context, "context (observations)", dim=self.obs_dim)
+        if len(context) != n:
+            raise ValueError(f"one observation per action: expected {n} rows of context, got {len(context)}")
+        like = self._like()
+        return context.to(like.device, like.dtype)
+
+    def noise_prediction(self, x, time, labels=None, guidance_scale=0.0):
+        if guidance_scale:
+            raise ValueError("DiffusionPolicy has no unconditional branch: guidance_scale must be 0")
+        return super().noise_prediction(x, time, labels)
+
+    @torch.no_grad()
+    def act(self, obs, *, generator=None):
+        """One action per observation, a ~ pi(. | obs) by ancestral sampling: (B, action_dim)."""
+        return self.sample(len(obs), generator=generator, context=obs)
 
 
 def train_policy(policy, behaviour, *, num_steps=2000, lr=3e-3, batch_size=256, seed=0, progress=False):
