@@ -74,9 +74,9 @@ def main(argv=None):
     print("| --- | --- | --- | --- | --- |")
     totals = {}
     for seed in seeds:
-        rows = run_seed(seed, demos=args.demos, episodes=args.episodes, steps=args.steps,
-                                   hidden=args.hidden, layers=args.layers, components=args.components, lr=args.lr,
-                                   diffusion_steps=args.diffusion_steps)
+        rows = run_seed(seed, demos=args.demos, episodes=args.episodes, steps=args.steps, hidden=args.hidden,
+                        layers=args.layers, components=args.components, lr=args.lr,
+                        diffusion_steps=args.diffusion_steps)
         for name, success, collision, seconds in rows:
             print(f"| {seed} | {name} | {success:.1%} | {collision:.1%} | {seconds:.1f} |", flush=True)
             totals.setdefault(name, []).append((success, collision, seconds))

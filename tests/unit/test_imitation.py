@@ -154,3 +154,27 @@ def test_a_mixture_policy_succeeds_where_a_regression_policy_crashes(demos):
     assert rates["regression"].success_rate <= 0.4 and rates["regression"].collision_rate >= 0.6, rates
     assert rates["mixture"].success_rate >= 0.45, rates
     assert rates["mixture"].success_rate - rates["regression"].success_rate >= 0.3
+
+
+def test_the_diffusion_policy_takes_the_observations_as_context(demos):
+    torch.manual_seed(0)
+    policy = applications.DiffusionPolicy(num_steps=4, hidden=16, layers=1, time_dim=4)
+    assert policy.likelihood is base.Likelihood.BOUND and policy.is_conditional
+    obs, actions = demos.observations[:6], demos.actions[:6]
+    loss = policy.loss(actions, context=obs)
+    assert loss.shape == () and loss.requires_grad
+    bound = policy.log_prob_bound(actions, context=obs)
+    assert bound.shape == (6,) and bool(torch.isfinite(bound).all())
+    sample = policy.act(obs, generator=torch.Generator().manual_seed(2))
+    assert sample.shape == (6, 2) and torch.equal(sample, policy.act(obs, generator=torch.Generator().manual_seed(2)))
+    # the observation changes the prediction: the network reads it
+    eps = policy.denoiser(actions, torch.full((6,), 0.5), obs)
+    assert not torch.allclose(eps, policy.denoiser(actions, torch.full((6,), 0.5), obs + 1.0))
+    with pytest.raises(ValueError, match="context"):
+        policy.loss(actions)
+    with pytest.raises(ValueError, match="one observation per action"):
+        policy.sample(3, context=obs)
+    with pytest.raises(ValueError, match="guidance"):
+        policy.sample(6, context=obs, guidance_scale=1.0)
+    history = applications.train_policy(policy, (obs, actions), num_steps=2, batch_size=4)
+    assert history.num_steps == 2
