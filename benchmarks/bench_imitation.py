@@ -2,10 +2,10 @@
 
 For each seed, ``make_behaviour_dataset(num_demos, seed)`` records the expert of ``dgm_utils.data.ObstacleCourse``
 (it passes the obstacle on the left or on the right, probability 1/2 each, one side per episode); a
-``RegressionPolicy`` (MSE, predicts E[a | o]) and a ``MixturePolicy`` (a mixture density network with K Gaussian
+``RegressionPolicy`` (MSE, predicts E[a | o]), a ``MixturePolicy`` (a mixture density network with K Gaussian
 components, exact NLL) and a ``DiffusionPolicy`` (a DDPM over actions, the observation as context; 3 hidden layers,
-100 diffusion steps, trained for ``--diffusion-steps``) are trained on it with ``dgm_utils.applications.train_policy`` (``dgm_utils.train.fit``,
-a fixed number of steps, Adam with a cosine schedule) and run in closed loop for ``--episodes`` episodes with
+100 diffusion steps, trained for ``--diffusion-steps``) are trained on it with ``dgm_utils.applications.train_policy``
+(``dgm_utils.train.fit``, a fixed number of steps, Adam with a cosine schedule) and run in closed loop for ``--episodes`` episodes with
 ``ObstacleCourse.rollout``. Printed: success rate (goal reached without touching the obstacle), collision rate, and
 the CPU seconds of training (``time.process_time``, one thread). The expert itself is run on the same course.
 

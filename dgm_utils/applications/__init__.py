@@ -5,8 +5,8 @@ Imitation learning (``imitation.py``)
 A policy is a conditional model p(action | observation) fitted to an expert's demonstrations
 (:func:`dgm_utils.data.make_behaviour_dataset`). :class:`RegressionPolicy` predicts E[a | o] by least squares and
 averages the modes of a multimodal expert; :class:`MixturePolicy`, a mixture density network with an exact
-log-likelihood, keeps them, and so does :class:`DiffusionPolicy`, a DDPM over actions with the
-observation as a continuous context. :func:`train_policy` fits either with ``dgm_utils.train.fit`` for a fixed number of steps.
+log-likelihood, keeps them, and so does :class:`DiffusionPolicy`, a DDPM over actions with the observation as a
+continuous context. :func:`train_policy` fits any of them with ``dgm_utils.train.fit`` for a fixed number of steps.
 """
 
 from dgm_utils.applications.imitation import (DiffusionPolicy, MixturePolicy, ObservationDenoiser, RegressionPolicy,
