@@ -5,9 +5,9 @@ For each seed, ``make_behaviour_dataset(num_demos, seed)`` records the expert of
 ``RegressionPolicy`` (MSE, predicts E[a | o]), a ``MixturePolicy`` (a mixture density network with K Gaussian
 components, exact NLL) and a ``DiffusionPolicy`` (a DDPM over actions, the observation as context; 3 hidden layers,
 100 diffusion steps, trained for ``--diffusion-steps``) are trained on it with ``dgm_utils.applications.train_policy``
-(``dgm_utils.train.fit``, a fixed number of steps, Adam with a cosine schedule) and run in closed loop for ``--episodes`` episodes with
-``ObstacleCourse.rollout``. Printed: success rate (goal reached without touching the obstacle), collision rate, and
-the CPU seconds of training (``time.process_time``, one thread). The expert itself is run on the same course.
+(``dgm_utils.train.fit``, a fixed number of steps, Adam with a cosine schedule) and run in closed loop for
+``--episodes`` episodes with ``ObstacleCourse.rollout``. Printed: success rate (goal reached without touching the
+obstacle), collision rate, and the CPU seconds of training (``time.process_time``, one thread). The expert itself is run on the same course.
 
 Usage (from the repository root)::
 
