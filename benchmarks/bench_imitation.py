@@ -7,7 +7,8 @@ components, exact NLL) and a ``DiffusionPolicy`` (a DDPM over actions, the obser
 100 diffusion steps, trained for ``--diffusion-steps``) are trained on it with ``dgm_utils.applications.train_policy``
 (``dgm_utils.train.fit``, a fixed number of steps, Adam with a cosine schedule) and run in closed loop for
 ``--episodes`` episodes with ``ObstacleCourse.rollout``. Printed: success rate (goal reached without touching the
-obstacle), collision rate, and the CPU seconds of training (``time.process_time``, one thread). The expert itself is run on the same course.
+obstacle), collision rate, and the CPU seconds of training (``time.process_time``, one thread). The expert itself
+is run on the same course.
 
 Usage (from the repository root)::
 
