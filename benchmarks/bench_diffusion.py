@@ -47,12 +47,6 @@ def _train(model, toy, steps, seed, lr_schedule=None):
     return step, seconds
 
 
-def _floor(toy, reference, repeats=5):
-    values = torch.tensor([float(metrics.mmd2(toy.sample(NUM_SAMPLES, generator=torch.Generator().manual_seed(50 + i)),
-                                              reference)) for i in range(repeats)])
-    return float(values.mean()), float(values.std())
-
-
 def _mmd_row(name, sampler, reference):
     samples, seconds = _cpu(sampler)
     return name, float(metrics.mmd2(samples.float(), reference)), seconds
@@ -82,7 +76,7 @@ def run(toy_name, steps, seed, lr_schedule=None, likelihood_only=False):
     toy = data.make_toy(toy_name)
     reference = toy.sample(NUM_SAMPLES, generator=torch.Generator().manual_seed(seed + 10))
     test = toy.sample(NUM_LIKELIHOOD, generator=torch.Generator().manual_seed(seed + 20))
-    floor, spread = _floor(toy, reference)
+    floor, spread = metrics.mmd2_floor(toy, reference, repeats=5, seed=50)
     entropy = toy.entropy()
     schedule = diffusion.make_schedule("linear", 1000)
     net = dict(hidden=RECIPE["hidden"], layers=RECIPE["layers"], time_dim=RECIPE["time_dim"])

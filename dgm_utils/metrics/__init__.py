@@ -12,7 +12,8 @@ Two-sample tests (models known only through their samples; chapter 4)
     unbiased by default or biased (``biased=True``, the V-statistic); ``median_bandwidth`` is the median
     heuristic it uses by default; ``mmd2_multiscale`` sums Gaussian kernels over several bandwidths
     (by default ``multiscale_bandwidths``: the median times ``MULTISCALE_FACTORS`` = 0.25, 0.5, 1, 2, 4);
-    ``mmd_permutation_test`` turns either kernel into a test with a valid p-value;
+    ``mmd_permutation_test`` turns either kernel into a test with a valid p-value; ``mmd2_floor`` gives the
+    mean and spread of ``mmd2`` between exact samples of a toy, the floor a perfect sampler reaches;
     ``classifier_two_sample_test`` is the classifier two-sample test (C2ST, Lopez-Paz & Oquab 2017): the
     held-out accuracy of a small classifier trained to tell the samples apart, with its binomial p-value,
     returned as a :class:`C2ST`.
@@ -58,7 +59,7 @@ from dgm_utils.metrics.outliers import outlier_auroc
 from dgm_utils.metrics.samples import (DigitsClassifier, confident_fraction, digits_classifier,
                                        digits_frechet_distance, digits_precision_recall, frechet_distance,
                                        precision_recall, sample_metrics)
-from dgm_utils.metrics.two_sample import (MULTISCALE_FACTORS, median_bandwidth, mmd2, mmd2_multiscale,
+from dgm_utils.metrics.two_sample import (MULTISCALE_FACTORS, median_bandwidth, mmd2, mmd2_floor, mmd2_multiscale,
                                           mmd_permutation_test, multiscale_bandwidths)
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "kl_gap",
     "mmd2",
     "mmd2_multiscale",
+    "mmd2_floor",
     "median_bandwidth",
     "multiscale_bandwidths",
     "MULTISCALE_FACTORS",

@@ -11,10 +11,10 @@ import math
 
 import torch
 
-from dgm_utils._validation import check_generator, check_points, check_positive_int, check_real
+from dgm_utils._validation import check_generator, check_int, check_points, check_positive_int, check_real
 
 __all__ = ["MULTISCALE_FACTORS", "median_bandwidth", "multiscale_bandwidths", "mmd2", "mmd2_multiscale",
-           "mmd_permutation_test"]
+           "mmd2_floor", "mmd_permutation_test"]
 
 # pairwise distances for the median heuristic are computed on at most this many pooled points
 _MEDIAN_HEURISTIC_MAX_POINTS = 2000
@@ -149,6 +149,31 @@ def mmd2_multiscale(x, y, bandwidths=None, *, biased=False):
     _check_pair(x, y)
     bandwidths = _resolve_bandwidths(x, y, bandwidths=bandwidths, multiscale=True)
     return _mmd2(x, y, bandwidths, bool(biased))
+
+
+def mmd2_floor(toy, reference, *, repeats=10, seed=100):
+    """The floor of :func:`mmd2` against ``reference`` (M, D): (mean, std) over ``repeats`` fresh exact samples.
+
+    Sample i is ``toy.sample(M, generator=torch.Generator().manual_seed(seed + i))`` (``toy``: anything with that
+    ``sample`` method, e.g. a ``dgm_utils.data`` toy), scored by the unbiased MMD^2 with the median-heuristic
+    bandwidth of each pair. An exact sampler scores mean +- std, so a model is as good as exact sampling, as far as
+    the test can see, when its MMD^2 is within about two standard deviations of the mean (chapters 6a and 6b).
+    """
+    if not callable(getattr(toy, "sample", None)):
+        raise TypeError(f"toy must have a sample(num_samples, generator=...) method, got {type(toy).__name__}")
+    check_points(reference, "reference", min_rows=2)
+    check_positive_int(repeats, "repeats")
+    if repeats < 2:
+        raise ValueError(f"repeats must be at least 2 (the floor has a standard deviation), got {repeats}")
+    check_int(seed, "seed")
+    values = []
+    with torch.no_grad():
+        for i in range(repeats):
+            sample = toy.sample(len(reference), generator=torch.Generator().manual_seed(seed + i))
+            _check_pair(sample, reference)
+            values.append(float(_mmd2(sample, reference, _resolve_bandwidths(sample, reference, None), False)))
+    values = torch.tensor(values)
+    return float(values.mean()), float(values.std())
 
 
 def mmd_permutation_test(x, y, num_permutations=200, bandwidth=None, generator=None, *, bandwidths=None):

@@ -21,9 +21,7 @@ RING = data.ring()
 def _mmd_floor(n=1000, repeats=5):
     """(mean, std) of MMD^2 between two exact ring samples of size n: the floor a perfect sampler reaches."""
     reference = RING.sample(n, generator=torch.Generator().manual_seed(100))
-    values = torch.tensor([float(metrics.mmd2(RING.sample(n, generator=torch.Generator().manual_seed(200 + i)),
-                                              reference)) for i in range(repeats)])
-    return reference, float(values.mean()), float(values.std())
+    return (reference, *metrics.mmd2_floor(RING, reference, repeats=repeats, seed=200))
 
 
 # --- the solver ----------------------------------------------------------------------------------------------------

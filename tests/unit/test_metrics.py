@@ -218,6 +218,23 @@ def test_mmd2_rejects_bad_inputs():
         metrics.mmd2(torch.zeros(5, 2, dtype=torch.long), x)
 
 
+def test_mmd2_floor_is_the_spread_of_mmd2_between_exact_samples():
+    toy = data.ring()
+    reference = toy.sample(300, generator=_seeded(1))
+    values = torch.tensor([float(metrics.mmd2(toy.sample(300, generator=_seeded(40 + i)), reference))
+                           for i in range(4)])
+    mean, std = metrics.mmd2_floor(toy, reference, repeats=4, seed=40)
+    assert mean == pytest.approx(float(values.mean()), abs=1e-9) and std == pytest.approx(float(values.std()), abs=1e-9)
+    # a sampler of another distribution is far above the floor of exact samples
+    assert float(metrics.mmd2(toy.sample(300, generator=_seeded(9)) + 1.0, reference)) > mean + 10 * std
+    with pytest.raises(TypeError, match="sample"):
+        metrics.mmd2_floor(object(), reference)
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.mmd2_floor(toy, reference, repeats=1)
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        metrics.mmd2_floor(toy, torch.zeros(5))
+
+
 def test_permutation_test_p_values():
     generator = _seeded(2)
     num_permutations = 100
