@@ -11,7 +11,7 @@ GRADE_WORKERS ?=
 # worker processes of `make mutants` (default: one per CPU core)
 MUTANT_WORKERS ?=
 
-.PHONY: help venv book test test-fast release grade mutants lock clean
+.PHONY: help venv book test test-fast release grade mutants bench lock clean
 
 help:
 	@echo "make book        set up .venv if needed and build the book (executes every chapter) to _build/html"
@@ -21,6 +21,8 @@ help:
 	@echo "                 export grades.csv, make feedback, report failures (see README: Grading a class)"
 	@echo "make mutants ASSIGNMENT=hw0_mle [MUTANT_WORKERS=N]   mutation analysis of the hidden tests: mutate the solution"
 	@echo "                 cells, run the tests on each mutant, report the survivors and the score (tests/mutants/README.md)"
+	@echo "make bench       train every model family on the same digits and toys (fixed steps, 2 workers) and write the"
+	@echo "                 cross-family table benchmarks/results/cross_family.{json,md} (benchmarks/README.md)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +51,9 @@ grade: $(STAMP)
 
 mutants: $(STAMP)
 	$(BIN)/python -m tools.mutants $(ASSIGNMENT) $(if $(MUTANT_WORKERS),--workers $(MUTANT_WORKERS))
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/cross_family.py
 
 lock:
 	rm -rf /tmp/dgm-lock && $(PYTHON) -m venv /tmp/dgm-lock && /tmp/dgm-lock/bin/pip install -q -r requirements.in \

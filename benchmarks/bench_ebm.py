@@ -169,8 +169,8 @@ def _loss_fn(method, model, toy, recipe, seed):
     return lambda m, x: energy.exact_score_matching_loss(m.energy, noised(x))
 
 
-def run(method, toy_name, seed, recipe):
-    """(KL in nats, quadrature error of log Z, CPU seconds) of one trained energy."""
+def train_energy(method, toy_name, seed, recipe):
+    """(trained MLPEnergy, toy, CPU seconds of training) of one run of ``recipe`` (also used by cross_family.py)."""
     toy = data.make_toy(toy_name)
     (x_low, x_high), (y_low, y_high) = toy.bounds
     torch.manual_seed(seed)
@@ -182,7 +182,12 @@ def run(method, toy_name, seed, recipe):
     train.fit(model, toy, loss_fn=_loss_fn(method, model, toy, recipe, seed), num_steps=recipe["steps"],
               batch_size=recipe["batch_size"], lr=recipe["lr"],
               lr_schedule="cosine" if recipe["schedule"] == "cosine" else None, seed=seed, progress=False)
-    seconds = time.process_time() - start
+    return model, toy, time.process_time() - start
+
+
+def run(method, toy_name, seed, recipe):
+    """(KL in nats, quadrature error of log Z, CPU seconds) of one trained energy."""
+    model, toy, seconds = train_energy(method, toy_name, seed, recipe)
     _, error = energy.log_partition_refinement(model.energy, toy.bounds, (200, 400))
     normalized = energy.QuadratureNormalized(model.energy, toy.bounds)
     return float(metrics.kl_gap(normalized, toy)), error, seconds
