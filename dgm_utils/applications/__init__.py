@@ -7,9 +7,23 @@ A policy is a conditional model p(action | observation) fitted to an expert's de
 averages the modes of a multimodal expert; :class:`MixturePolicy`, a mixture density network with an exact
 log-likelihood, keeps them, and so does :class:`DiffusionPolicy`, a DDPM over actions with the observation as a
 continuous context. :func:`train_policy` fits any of them with ``dgm_utils.train.fit`` for a fixed number of steps.
+
+Inverse problems (``inverse_problems.py``, chapter 8a)
+------------------------------------------------------
+Linear forward models y = A x + noise with ``forward`` and ``adjoint`` (:class:`MaskOperator`,
+:class:`AveragePoolOperator`, :class:`ProjectionOperator`), non-generative baselines (:func:`least_squares`,
+:func:`harmonic_inpaint`, :func:`upsample`, :func:`nearest_consistent`), SDEdit (:func:`sdedit`) and per-image scores
+(:func:`reconstruction_error`, :func:`psnr`, :func:`mean_and_standard_error`).
 """
 
 from dgm_utils.applications.imitation import (DiffusionPolicy, MixturePolicy, ObservationDenoiser, RegressionPolicy,
                                               train_policy)
+from dgm_utils.applications.inverse_problems import (PROJECTION_DIRECTIONS, AveragePoolOperator, LinearOperator,
+                                                     MaskOperator, ProjectionOperator, harmonic_inpaint, least_squares,
+                                                     mean_and_standard_error, nearest_consistent, psnr,
+                                                     reconstruction_error, sdedit, upsample)
 
 __all__ = ["RegressionPolicy", "MixturePolicy", "DiffusionPolicy", "ObservationDenoiser", "train_policy"]
+__all__ += ["LinearOperator", "MaskOperator", "AveragePoolOperator", "ProjectionOperator", "PROJECTION_DIRECTIONS",
+            "least_squares", "harmonic_inpaint", "upsample", "nearest_consistent", "sdedit", "reconstruction_error",
+            "psnr", "mean_and_standard_error"]
