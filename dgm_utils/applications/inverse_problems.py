@@ -14,7 +14,7 @@ Non-generative baselines: :func:`least_squares` (minimum-norm, or Tikhonov-regul
 :func:`harmonic_inpaint` (each missing pixel the average of its four neighbours: the discrete Laplace equation),
 :func:`upsample` (``torch.nn.functional.interpolate``), :func:`nearest_consistent` (the training image whose
 measurement is nearest to y). Generative: the diffusion samplers of ``dgm_utils.diffusion.inverse`` and
-:func:`sdedit` (Meng et al. 2022: noise a guide image to an intermediate step t0, denoise it from there).
+:func:`sdedit` (Meng et al. 2022: noise a sketch to an intermediate step t0, denoise it from there).
 Scores: :func:`reconstruction_error` (per-image MSE), :func:`psnr`, :func:`mean_and_standard_error`.
 """
 
@@ -226,14 +226,14 @@ def nearest_consistent(y, operator, candidates):
 
 
 @torch.no_grad()
-def sdedit(model, guide, t0, *, num_steps=None, generator=None, context=None, guidance_scale=0.0):
-    """SDEdit (Meng et al. 2022): x_t0 = sqrt(alpha_bar_t0) x_guide + sqrt(1 - alpha_bar_t0) eps, then denoised to
-    step 0; returns (N, *data_shape) in data space. t0 = 0 returns the guide itself (quantized to the model's levels).
+def sdedit(model, sketch, t0, *, num_steps=None, generator=None, context=None, guidance_scale=0.0):
+    """SDEdit (Meng et al. 2022): x_t0 = sqrt(alpha_bar_t0) x_sketch + sqrt(1 - alpha_bar_t0) eps, then denoised to
+    step 0; returns (N, *data_shape) in data space. t0 = 0 returns the sketch itself (quantized to the model's levels).
 
     Args:
         model: a :class:`dgm_utils.diffusion.GaussianDiffusion`.
-        guide: the images to edit (N, *data_shape), in data space (levels 0..K-1 may be fractional).
-        t0: the step 0..T to noise to: small keeps the guide, T forgets it.
+        sketch: the guide images to edit (N, *data_shape), in data space (levels 0..K-1 may be fractional).
+        t0: the step 0..T to noise to: small keeps the sketch, T forgets it.
         num_steps: None for the ancestral sampler on every step t0..1, else that many DDIM steps (eta = 0) from t0.
         generator, context, guidance_scale: as for ``model.sample``.
     """
@@ -243,7 +243,7 @@ def sdedit(model, guide, t0, *, num_steps=None, generator=None, context=None, gu
     t0 = check_int(t0, "t0", minimum=0)
     if t0 > model.num_steps:
         raise ValueError(f"t0 must be a step in 0..{model.num_steps} (the model's T), got {t0}")
-    x = model.to_model_space(guide, "guide")
+    x = model.to_model_space(sketch, "sketch")
     n = x.shape[0]
     labels = model.context_labels(context, n)
     if t0 == 0:
@@ -253,7 +253,10 @@ def sdedit(model, guide, t0, *, num_steps=None, generator=None, context=None, gu
         for t in range(t0, 0, -1):
             x = model.p_sample(x, t, generator=generator, context=context, guidance_scale=guidance_scale)
     else:
-        steps = ddim_steps(check_int(num_steps, "num_steps", minimum=1), t0).tolist()
+        num_steps = check_int(num_steps, "num_steps", minimum=1)
+        if num_steps > t0:
+            raise ValueError(f"num_steps must be at most t0 = {t0} (one DDIM step per step at most), got {num_steps}")
+        steps = ddim_steps(num_steps, t0).tolist()
         for t, t_prev in zip(steps[:-1], steps[1:]):
             eps = model.noise_prediction(x, t / model.num_steps, labels, guidance_scale)
             x = model.ddim_step(x, t, t_prev, eps)

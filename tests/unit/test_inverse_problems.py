@@ -168,6 +168,8 @@ def test_sdedit_at_t0_zero_returns_the_input_and_runs_otherwise():
     assert near < far
     with pytest.raises(ValueError, match="0..50"):
         ip.sdedit(model, guide, 51)
+    with pytest.raises(ValueError, match="at most t0 = 3"):
+        ip.sdedit(model, guide, 3, num_steps=4)
     with pytest.raises(TypeError, match="GaussianDiffusion"):
         ip.sdedit(object(), guide, 1)
 
