@@ -12,11 +12,25 @@ The cross-family table (``cross_family.py``)
 --------------------------------------------
 :func:`load_cross_family` reads and checks the results file of ``make bench`` (``benchmarks/cross_family.py``),
 :func:`cross_family_markdown` renders one task of it as a Markdown table (chapter 7).
+
+Inverse problems (``inverse_problems.py``, chapter 8a)
+------------------------------------------------------
+Linear forward models y = A x + noise with ``forward`` and ``adjoint`` (:class:`MaskOperator`,
+:class:`AveragePoolOperator`, :class:`ProjectionOperator`), non-generative baselines (:func:`least_squares`,
+:func:`harmonic_inpaint`, :func:`upsample`, :func:`nearest_consistent`), SDEdit (:func:`sdedit`) and per-image scores
+(:func:`reconstruction_error`, :func:`psnr`, :func:`mean_and_standard_error`).
 """
 
 from dgm_utils.applications.cross_family import cross_family_markdown, load_cross_family
 from dgm_utils.applications.imitation import (DiffusionPolicy, MixturePolicy, ObservationDenoiser, RegressionPolicy,
                                               train_policy)
+from dgm_utils.applications.inverse_problems import (PROJECTION_DIRECTIONS, AveragePoolOperator, LinearOperator,
+                                                     MaskOperator, ProjectionOperator, harmonic_inpaint, least_squares,
+                                                     mean_and_standard_error, nearest_consistent, psnr,
+                                                     reconstruction_error, sdedit, upsample)
 
 __all__ = ["RegressionPolicy", "MixturePolicy", "DiffusionPolicy", "ObservationDenoiser", "train_policy"]
 __all__ += ["load_cross_family", "cross_family_markdown"]
+__all__ += ["LinearOperator", "MaskOperator", "AveragePoolOperator", "ProjectionOperator", "PROJECTION_DIRECTIONS",
+            "least_squares", "harmonic_inpaint", "upsample", "nearest_consistent", "sdedit", "reconstruction_error",
+            "psnr", "mean_and_standard_error"]
