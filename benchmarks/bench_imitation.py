@@ -14,6 +14,7 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_imitation.py
     .venv/bin/python benchmarks/bench_imitation.py --seeds 0,1,2,3,4 --steps 3000 --components 3
+    .venv/bin/python benchmarks/bench_imitation.py --demos 400 --episodes 500   # chapter 8b's data set size
 
 Every run is seeded, so it prints the same figures on one machine (the load changes only the CPU seconds).
 """

@@ -39,15 +39,25 @@ __all__ = ["RegressionPolicy", "MixturePolicy", "DiffusionPolicy", "ObservationD
 LOG_STD_MIN, LOG_STD_MAX = -6.0, 1.0
 
 
+def _check_observations(context, num_rows, obs_dim, usage):
+    """The observations a policy is conditioned on: a floating tensor (num_rows, obs_dim), one row per action.
+
+    The one check of the context of every policy (loss, log_prob, sample); ``usage`` is the call to show when the
+    context is missing. Returns the context unchanged.
+    """
+    if context is None:
+        raise ValueError(f"a policy needs the observations as context, (N, {obs_dim}): {usage}")
+    check_points(context, "context (observations)", dim=obs_dim)
+    if len(context) != num_rows:
+        raise ValueError(f"one observation per action: expected {num_rows} rows of context (observations), got "
+                         f"{len(context)}")
+    return context
+
+
 def _check_pair(actions, context, action_dim, obs_dim):
     """actions (N, action_dim) and observations (N, obs_dim) of the same N."""
-    if context is None:
-        raise ValueError("a policy needs the observations as context: loss(actions, context=observations)")
     check_points(actions, "actions", dim=action_dim)
-    check_points(context, "context (observations)", dim=obs_dim)
-    if len(actions) != len(context):
-        raise ValueError(f"actions and observations must have the same number of rows, got {len(actions)} and "
-                         f"{len(context)}")
+    _check_observations(context, len(actions), obs_dim, "loss(actions, context=observations)")
 
 
 class RegressionPolicy(nn.Module):
@@ -115,12 +125,7 @@ class MixturePolicy(ExactLikelihoodModel):
 
     def _sample(self, num_samples, *, generator, context, temperature=1.0):
         """k ~ Categorical(w(o)), a = mu_k(o) + temperature * sigma_k(o) * eps for each row o of the context."""
-        if context is None:
-            raise ValueError("MixturePolicy samples actions given observations: sample(n, context=obs (n, obs_dim))")
-        check_points(context, "context (observations)", dim=self.obs_dim)
-        if len(context) != num_samples:
-            raise ValueError(f"sample(n, context=obs) draws one action per observation: n = {num_samples}, but the "
-                             f"context has {len(context)} rows")
+        _check_observations(context, num_samples, self.obs_dim, "sample(n, context=obs (n, obs_dim))")
         check_number(temperature, "temperature", allow_zero=True)
         if num_samples == 0:
             return context.new_zeros(0, self.action_dim)
@@ -182,11 +187,7 @@ class DiffusionPolicy(GaussianDiffusion):
 
     def context_labels(self, context, n, *, allow_null=False):
         """The observations (n, obs_dim) a context must be, on the model's device."""
-        if context is None:
-            raise ValueError("DiffusionPolicy needs the observations as context (n, obs_dim)")
-        check_points(context, "context (observations)", dim=self.obs_dim)
-        if len(context) != n:
-            raise ValueError(f"one observation per action: expected {n} rows of context, got {len(context)}")
+        _check_observations(context, n, self.obs_dim, "sample(n, context=obs (n, obs_dim))")
         like = self._like()
         return context.to(like.device, like.dtype)
 

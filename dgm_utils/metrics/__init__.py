@@ -27,7 +27,10 @@ Sample quality on digits (implicit, energy-based and diffusion models; chapters 
 
 Outlier detection (chapter 5)
     ``outlier_auroc`` is the area under the ROC curve of telling outliers from held-out data by a score (an
-    energy, or -log p): 1 perfect, 0.5 chance.
+    energy, or -log p): 1 perfect, 0.5 chance. Chapter 8b adds scores that correct -log p for the complexity of the
+    input: ``likelihood_ratio_scores`` against a background model (trained e.g. on ``perturb_levels`` of the data),
+    ``complexity_corrected_scores`` against zlib's code length ``compression_bits``, and the typicality test
+    (``typicality_scores``, ``typicality_threshold``).
 
 Memorization (chapter 6b)
     ``nearest_neighbours`` finds each sample's nearest training example; ``memorization_report`` compares the
@@ -55,7 +58,8 @@ from dgm_utils.metrics.grid import grid_integral, grid_log_prob
 from dgm_utils.metrics.likelihood import bits_per_dim, evaluate_nll, kl_gap, nll
 from dgm_utils.metrics.memorization import (DEFAULT_COPY_QUANTILE, MemorizationReport, NearestNeighbours,
                                             memorization_report, nearest_neighbours)
-from dgm_utils.metrics.outliers import outlier_auroc
+from dgm_utils.metrics.outliers import (complexity_corrected_scores, compression_bits, likelihood_ratio_scores,
+                                        outlier_auroc, perturb_levels, typicality_scores, typicality_threshold)
 from dgm_utils.metrics.samples import (DigitsClassifier, confident_fraction, digits_classifier,
                                        digits_frechet_distance, digits_precision_recall, frechet_distance,
                                        precision_recall, sample_metrics)
@@ -88,6 +92,12 @@ __all__ = [
     "grid_log_prob",
     "grid_integral",
     "outlier_auroc",
+    "likelihood_ratio_scores",
+    "perturb_levels",
+    "compression_bits",
+    "complexity_corrected_scores",
+    "typicality_scores",
+    "typicality_threshold",
     "NearestNeighbours",
     "MemorizationReport",
     "nearest_neighbours",

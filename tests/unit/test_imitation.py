@@ -116,11 +116,11 @@ def test_the_mixture_policy_is_a_conditional_exact_likelihood_model(demos):
     assert policy.sample(0, context=obs[:0]).shape == (0, 2)
     with pytest.raises(ValueError, match="context"):
         policy.sample(3)
-    with pytest.raises(ValueError, match="one action per observation"):
+    with pytest.raises(ValueError, match="one observation per action"):
         policy.sample(3, context=obs)
     with pytest.raises(ValueError, match="context"):
         policy.log_prob(actions)
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match="one observation per action"):
         policy.log_prob(actions, context=obs[:3])
     with pytest.raises(ValueError, match="observations"):
         policy.log_prob(actions, context=obs[:, :1])
