@@ -7,9 +7,22 @@ A policy is a conditional model p(action | observation) fitted to an expert's de
 averages the modes of a multimodal expert; :class:`MixturePolicy`, a mixture density network with an exact
 log-likelihood, keeps them, and so does :class:`DiffusionPolicy`, a DDPM over actions with the observation as a
 continuous context. :func:`train_policy` fits any of them with ``dgm_utils.train.fit`` for a fixed number of steps.
+
+Sequences (``sequences.py``, ``audio.py``; chapter 8c)
+------------------------------------------------------
+:func:`complete` draws p(continuation | prompt) from any character model, :func:`next_token_probabilities` shows
+the top-k next characters, :class:`CharNGram` is the unigram / bigram baseline, :func:`function_completion_parses`
+checks completed Python functions and :func:`structure_metrics` measures validity, uniqueness and novelty.
+:class:`SuperResolutionWaveNet` models p(high-rate signal | low-rate signal) with a local condition;
+:func:`interpolate_signal` gives the linear and cubic baselines.
 """
 
+from dgm_utils.applications.audio import SuperResolutionWaveNet, interpolate_signal, known_positions
 from dgm_utils.applications.imitation import (DiffusionPolicy, MixturePolicy, ObservationDenoiser, RegressionPolicy,
                                               train_policy)
+from dgm_utils.applications.sequences import (CharNGram, complete, cut_at_blank_line, function_completion_parses,
+                                              next_token_probabilities, structure_metrics)
 
 __all__ = ["RegressionPolicy", "MixturePolicy", "DiffusionPolicy", "ObservationDenoiser", "train_policy"]
+__all__ += ["complete", "next_token_probabilities", "CharNGram", "cut_at_blank_line", "function_completion_parses",
+            "structure_metrics", "SuperResolutionWaveNet", "interpolate_signal", "known_positions"]
