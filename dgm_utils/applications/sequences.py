@@ -61,7 +61,8 @@ class CharNGram(ExactLikelihoodModel):
 
     def _context_ids(self, x):
         """Index of the n-1 previous tokens (start symbol V before the sequence) of every position: (N, T)."""
-        padded = torch.cat([torch.full((len(x), self.order - 1), self.vocab_size, dtype=torch.long, device=x.device), x], dim=1)
+        start = torch.full((len(x), self.order - 1), self.vocab_size, dtype=torch.long, device=x.device)
+        padded = torch.cat([start, x], dim=1)  # (N, n - 1 + T)
         ids = torch.zeros_like(x)
         for k in range(self.order - 1):  # base-(V + 1) number of x_{t-n+1..t-1}
             ids = ids * (self.vocab_size + 1) + padded[:, k:k + x.shape[1]]
@@ -79,7 +80,8 @@ class CharNGram(ExactLikelihoodModel):
 
     def forward(self, x):
         """Log-probabilities (as logits) of p(x_t | x_{<t}) at every position: (N, T) long -> (N, T, V)."""
-        table = (self.counts + self.alpha).log() - (self.counts.sum(1, keepdim=True) + self.alpha * self.vocab_size).log()
+        totals = self.counts.sum(1, keepdim=True) + self.alpha * self.vocab_size  # n(c) + alpha V
+        table = (self.counts + self.alpha).log() - totals.log()  # (contexts, V)
         return table[self._context_ids(x)]
 
     def log_prob(self, x, *, context=None):

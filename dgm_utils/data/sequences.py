@@ -1,8 +1,9 @@
 """Sequences (chapter 1)
 ---------------------
 :func:`load_stdlib_text` gathers docstrings from the Python standard library's source files (read with
-``ast``, nothing imported), :func:`load_stdlib_code` the code of its functions (chapter 8c), :class:`CharVocabulary` numbers their characters, :func:`sequence_blocks` cuts
-a long sequence into training examples. :func:`make_waveforms` draws noisy sums of sinusoids and
+``ast``, nothing imported), :func:`load_stdlib_code` the code of its functions (chapter 8c),
+:class:`CharVocabulary` numbers their characters, :func:`sequence_blocks` cuts a long sequence into training
+examples. :func:`make_waveforms` draws noisy sums of sinusoids and
 :func:`quantize_signal` / :func:`levels_to_signal` map them to and from ``num_levels`` categories.
 """
 
@@ -13,8 +14,8 @@ import torch
 
 from dgm_utils._validation import check_count, check_int
 
-__all__ = ["STDLIB_SKIPPED_FOLDERS", "load_stdlib_text", "load_stdlib_code", "CharVocabulary", "sequence_blocks", "make_waveforms",
-           "quantize_signal", "levels_to_signal"]
+__all__ = ["STDLIB_SKIPPED_FOLDERS", "load_stdlib_text", "load_stdlib_code", "CharVocabulary", "sequence_blocks",
+           "make_waveforms", "quantize_signal", "levels_to_signal"]
 
 # Sequences (chapter 1): text from the Python standard library and synthetic 1-D signals.
 #
