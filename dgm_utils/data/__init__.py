@@ -22,6 +22,12 @@ Sequences (chapter 1; ``sequences.py``)
 a long sequence into training examples. :func:`make_waveforms` draws noisy sums of sinusoids and
 :func:`quantize_signal` / :func:`levels_to_signal` map them to and from ``num_levels`` categories.
 
+Molecule-like strings (chapter 8c; ``grammar.py``)
+--------------------------------------------------
+:func:`make_molecules` writes random molecule-like graphs in a small SMILES-like grammar (atoms C/N/O/F with their
+valences, ``=`` double bonds, branches, ring-closure digits); :func:`is_valid_molecule` checks a string with an
+independent parser; :func:`load_stdlib_code` (``sequences.py``) gives Python functions of the standard library.
+
 Behaviour (chapter 7; ``behaviour.py``)
 --------------------------------------
 :class:`ObstacleCourse` is a known expert that passes a round obstacle on the left or on the right (one side per
@@ -33,8 +39,9 @@ from dgm_utils.data.behaviour import (MAX_ACTION_SCALE, BehaviourData, ObstacleC
                                       make_behaviour_dataset)
 from dgm_utils.data.digits import (BINARIZE_THRESHOLD, IMAGE_SHAPE, NUM_LEVELS, SPLITS, load_digit_labels,
                                    load_digits)
-from dgm_utils.data.sequences import (STDLIB_SKIPPED_FOLDERS, CharVocabulary, levels_to_signal, load_stdlib_text,
-                                      make_waveforms, quantize_signal, sequence_blocks)
+from dgm_utils.data.grammar import ATOM_VALENCES, RING_DIGITS, is_valid_molecule, make_molecules, molecule_bonds
+from dgm_utils.data.sequences import (STDLIB_SKIPPED_FOLDERS, CharVocabulary, levels_to_signal, load_stdlib_code,
+                                      load_stdlib_text, make_waveforms, quantize_signal, sequence_blocks)
 from dgm_utils.data.toys import (TOY_DISTRIBUTIONS, Banana, Checkerboard, GaussianMixture2D, ToyDistribution,
                                  UniformBox, box_gaussian, grid, make_toy, ring)
 
@@ -67,4 +74,10 @@ __all__ = [
     "BehaviourData",
     "make_behaviour_dataset",
     "MAX_ACTION_SCALE",
+    "load_stdlib_code",
+    "ATOM_VALENCES",
+    "RING_DIGITS",
+    "make_molecules",
+    "is_valid_molecule",
+    "molecule_bonds",
 ]

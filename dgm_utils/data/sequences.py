@@ -1,8 +1,9 @@
 """Sequences (chapter 1)
 ---------------------
 :func:`load_stdlib_text` gathers docstrings from the Python standard library's source files (read with
-``ast``, nothing imported), :class:`CharVocabulary` numbers their characters, :func:`sequence_blocks` cuts
-a long sequence into training examples. :func:`make_waveforms` draws noisy sums of sinusoids and
+``ast``, nothing imported), :func:`load_stdlib_code` the code of its functions (chapter 8c),
+:class:`CharVocabulary` numbers their characters, :func:`sequence_blocks` cuts a long sequence into training
+examples. :func:`make_waveforms` draws noisy sums of sinusoids and
 :func:`quantize_signal` / :func:`levels_to_signal` map them to and from ``num_levels`` categories.
 """
 
@@ -13,8 +14,8 @@ import torch
 
 from dgm_utils._validation import check_count, check_int
 
-__all__ = ["STDLIB_SKIPPED_FOLDERS", "load_stdlib_text", "CharVocabulary", "sequence_blocks", "make_waveforms",
-           "quantize_signal", "levels_to_signal"]
+__all__ = ["STDLIB_SKIPPED_FOLDERS", "load_stdlib_text", "load_stdlib_code", "CharVocabulary", "sequence_blocks",
+           "make_waveforms", "quantize_signal", "levels_to_signal"]
 
 # Sequences (chapter 1): text from the Python standard library and synthetic 1-D signals.
 #
@@ -103,6 +104,91 @@ def load_stdlib_text(max_chars=200_000, seed=0):
         check_count(max_chars, "max_chars")
     check_int(seed, "seed")
     return _stdlib_text(max_chars, seed)
+
+
+#: Functions longer than this (after their docstrings are removed) are left out of :func:`load_stdlib_code`.
+MAX_FUNCTION_CHARS = 1200
+
+
+def _strip_docstrings(tree):
+    """Remove the docstring statement of every function and class of ``tree`` (a body left empty gets ``pass``)."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+
+
+def _functions_of_file(path):
+    """The functions and methods of a module (those directly in the module or in a class body), docstrings
+    removed, written by ``ast.unparse`` (one uniform style, comments dropped) without blank lines, keeping the
+    printable-ASCII ones of at most ``MAX_FUNCTION_CHARS`` characters that parse again."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+        return []
+    containers = [tree] + [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    functions = [node for container in containers for node in container.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions.sort(key=lambda node: node.lineno)
+    pieces = []
+    for function in functions:
+        _strip_docstrings(function)
+        source = "\n".join(line for line in ast.unparse(function).splitlines() if line.strip())
+        if len(source) > MAX_FUNCTION_CHARS or not all(char == "\n" or " " <= char <= "~" for char in source):
+            continue
+        try:
+            ast.parse(source)
+        except SyntaxError:
+            continue
+        pieces.append(source)
+    return pieces
+
+
+@functools.lru_cache(maxsize=8)
+def _stdlib_code(max_chars, seed):
+    import random
+
+    files = _stdlib_source_files()
+    random.Random(seed).shuffle(files)
+    pieces, total = [], 0
+    for path in files:
+        for function in _functions_of_file(path):
+            pieces.append(function)
+            total += len(function) + len(_DOCSTRING_SEPARATOR)
+        if max_chars is not None and total >= max_chars:
+            break
+    text = _DOCSTRING_SEPARATOR.join(pieces) + _DOCSTRING_SEPARATOR
+    return text if max_chars is None else text[:max_chars]
+
+
+def load_stdlib_code(max_chars=200_000, seed=0):
+    """Python code: the functions and methods of the standard library's source files, one per paragraph.
+
+    The source files (test suites excluded, as for :func:`load_stdlib_text`) are visited in an order shuffled
+    by ``seed``; each is parsed with ``ast`` (nothing is imported or executed) and every function defined in
+    the module or directly in a class is written back with ``ast.unparse`` after its docstrings are removed:
+    one uniform style, no comments, no blank lines inside a function, four-space indentation. Functions are
+    separated by one blank line, so a blank line marks the end of a function. Functions longer than
+    ``MAX_FUNCTION_CHARS`` characters or holding characters other than printable ASCII are skipped.
+
+    Args:
+        max_chars: length of the returned text (shorter only if the library holds less); None = all of it.
+        seed: seeds the order of the files.
+
+    Returns:
+        str of at most ``max_chars`` ASCII characters; the same for the same arguments on one Python (the
+        functions differ between Python versions).
+    """
+    if max_chars is not None:
+        check_count(max_chars, "max_chars")
+    check_int(seed, "seed")
+    return _stdlib_code(max_chars, seed)
 
 
 class CharVocabulary:
