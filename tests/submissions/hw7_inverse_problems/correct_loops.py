@@ -1,6 +1,7 @@
 """Loops everywhere: the mask pixel by pixel, the projections line by line over the pixels, the least-squares solution
 through pinv of A A^T (the minimum-norm solution for full row rank, pinv handles the rank-deficient case), the norm as
-the square root of a sum of squares, and the given ancestral_step.
+the square root of a sum of squares (its gradient through grad_outputs of ones), alpha_bar by a running product of
+Python floats, and the given ancestral_step.
 
 expect-zero: none
 """
@@ -74,9 +75,6 @@ def guided_step(eps_model, x_t, t, y, forward, betas, step_size, generator=None)
         x0_hat = (x - math.sqrt(1.0 - alpha_bar) * eps) / math.sqrt(alpha_bar)
         residual = y - forward(x0_hat)
         norms = ((residual ** 2).sum(dim=1)) ** 0.5
-        total = 0.0
-        for n in range(x.shape[0]):
-            total = total + norms[n]
-        gradient = torch.autograd.grad(total, [x])[0]
+        gradient = torch.autograd.grad(norms, [x], grad_outputs=torch.ones_like(norms))[0]
     with torch.no_grad():
         return ancestral_step(x_t.detach(), t, eps.detach(), betas, generator=generator) - step_size * gradient
