@@ -115,6 +115,24 @@ EXPECTATIONS = {
         blocked_names=("GaussianDiffusion", "NoiseSchedule", "ddim_steps", "classifier_free_guidance"),
         visible_marker="# Tests of q_sample: values for given noise, one step per row (1 point).",
     ),
+    "hw7_inverse_problems": Expectations(
+        total_points=10,
+        answer_cells=4,
+        hidden_names=frozenset({"_projection_matrix", "_adjoint_gap", "_ho_betas", "_gaussian_eps",
+                                "_reference_gradient", "_digit_mixture", "_mixture_eps", "_reconstruct",
+                                "_check_moments"}),
+        required_wrong=("wrong_mask_inverted", "wrong_mask_adjoint_normalized", "wrong_mask_adjoint_forward_values",
+                        "wrong_projection_missing_direction", "wrong_projection_diagonal_off_by_one",
+                        "wrong_projection_diagonals_reversed", "wrong_projection_adjoint_averaged",
+                        "wrong_projection_adjoint_transposed", "wrong_least_squares_backprojection",
+                        "wrong_least_squares_ignores_reference", "wrong_guidance_sign",
+                        "wrong_guidance_gradient_at_x_prev", "wrong_guidance_detached_x0", "wrong_guidance_sqrt_alpha",
+                        "wrong_guidance_squared_norm", "wrong_guidance_norm_over_batch",
+                        "wrong_guidance_model_time_off_by_one", "wrong_guidance_alpha_bar_index",
+                        "wrong_guidance_returns_graph"),
+        blocked_names=("inpaint", "measurement_guided_sample"),
+        visible_marker="# Tests of mask_forward: the measured values, in index order (1 point).",
+    ),
 }
 
 

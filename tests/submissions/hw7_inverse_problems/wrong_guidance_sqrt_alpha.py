@@ -1,0 +1,13 @@
+"""x0_hat with sqrt(alpha_t) = sqrt(1 - beta_t) for sqrt(alpha_bar_t).
+
+expect-zero: test_guided_step_gradient test_guided_step_sampler
+"""
+# %% guided_step
+def guided_step(eps_model, x_t, t, y, forward, betas, step_size, generator=None):
+    alpha_bar = (1 - betas[t - 1]).to(x_t.dtype)
+    with torch.enable_grad():
+        x = x_t.detach().requires_grad_(True)
+        eps = eps_model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+        x0_hat = (x - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt()
+        (gradient,) = torch.autograd.grad((y - forward(x0_hat)).norm(dim=1).sum(), x)
+    return (ancestral_step(x.detach(), t, eps.detach(), betas, generator) - step_size * gradient).detach()
