@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dgm_utils import autoregressive as ar
-from dgm_utils import base, baselines, data, diffusion, energy, flows, implicit, latent, metrics, train
+from dgm_utils import applications, base, baselines, data, diffusion, energy, flows, implicit, latent, metrics, train
 from dgm_utils.base import Likelihood
 
 _DIGITS = data.load_digits("train")[:12]  # (12, 64) levels 0..16
@@ -71,10 +71,12 @@ MODELS = {
         (2,), num_classes=3, label_dropout=0.2), _points(2)),
     "FlowMatching": (lambda: diffusion.FlowMatching(diffusion.MLPDenoiser(2, hidden=8, layers=1, time_dim=4), (2,)),
                      _points(2)),
+    "CharNGram": (lambda: applications.CharNGram(5, order=2).fit(_levels(40, 5).long().flatten()),
+                  _levels(6, 5).long()),
 }
 TOYS = {name: data.make_toy(name) for name in data.TOY_DISTRIBUTIONS}
 # sampling options a model needs beyond the common signature (sequence models without a block size need a length)
-SAMPLE_OPTIONS = {"WaveNet": {"length": 7}}
+SAMPLE_OPTIONS = {"WaveNet": {"length": 7}, "CharNGram": {"length": 6}}
 EXCEPTIONS = {"log_prob": base.DensityNotAvailable, "log_prob_bound": base.BoundNotAvailable,
               "energy": base.EnergyNotAvailable}
 

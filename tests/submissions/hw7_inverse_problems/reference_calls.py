@@ -1,5 +1,6 @@
-"""Calls the course's blocked samplers for inverse problems (dgm_utils.diffusion.inpaint and
-measurement_guided_sample) in every answer cell: each call raises ReferenceBlockedError while the tests run.
+"""Calls the course's blocked references for inverse problems (dgm_utils.diffusion.inpaint and
+measurement_guided_sample; dgm_utils.applications.MaskOperator, ProjectionOperator and least_squares, chapter 8a's
+operators) in every answer cell: each call raises ReferenceBlockedError while the tests run.
 
 expect-zero: all
 """
@@ -10,7 +11,7 @@ def mask_forward(x, mask):
 
 
 def mask_adjoint(y, mask):
-    dgm_utils.diffusion.inpaint(None, y, mask)
+    return dgm_utils.applications.MaskOperator(mask).adjoint(y)
     x = y.new_zeros(y.shape[0], mask.shape[0])
     x[:, mask] = y
     return x
@@ -21,11 +22,11 @@ def projection_forward(x, directions):
 
 
 def projection_adjoint(y, directions, size):
-    return dgm_utils.diffusion.measurement_guided_sample(None, y, lambda z: z)
+    return dgm_utils.applications.ProjectionOperator((size, size), directions).adjoint(y)
 
 # %% least_squares
 def least_squares_reconstruction(y, A, x_ref=None):
-    return dgm_utils.diffusion.measurement_guided_sample(None, y, lambda z: z @ A.T)
+    return dgm_utils.applications.least_squares(y, A)
 
 # %% guided_step
 def guided_step(eps_model, x_t, t, y, forward, betas, step_size, generator=None):
