@@ -68,21 +68,27 @@ def _docstrings_of_file(path):
     return docstrings
 
 
-@functools.lru_cache(maxsize=8)
-def _stdlib_text(max_chars, seed):
+def _gather_stdlib(pieces_of_file, max_chars, seed, trailing=""):
+    """The pieces of the standard library's source files (``pieces_of_file(path)``), files visited in an order
+    shuffled by ``seed`` until ``max_chars`` are gathered, joined by the separator and cut to ``max_chars``."""
     import random
 
     files = _stdlib_source_files()
     random.Random(seed).shuffle(files)
     pieces, total = [], 0
     for path in files:
-        for docstring in _docstrings_of_file(path):
-            pieces.append(docstring)
-            total += len(docstring) + len(_DOCSTRING_SEPARATOR)
+        for piece in pieces_of_file(path):
+            pieces.append(piece)
+            total += len(piece) + len(_DOCSTRING_SEPARATOR)
         if max_chars is not None and total >= max_chars:
             break
-    text = _DOCSTRING_SEPARATOR.join(pieces)
+    text = _DOCSTRING_SEPARATOR.join(pieces) + trailing
     return text if max_chars is None else text[:max_chars]
+
+
+@functools.lru_cache(maxsize=8)
+def _stdlib_text(max_chars, seed):
+    return _gather_stdlib(_docstrings_of_file, max_chars, seed)
 
 
 def load_stdlib_text(max_chars=200_000, seed=0):
@@ -152,19 +158,7 @@ def _functions_of_file(path):
 
 @functools.lru_cache(maxsize=8)
 def _stdlib_code(max_chars, seed):
-    import random
-
-    files = _stdlib_source_files()
-    random.Random(seed).shuffle(files)
-    pieces, total = [], 0
-    for path in files:
-        for function in _functions_of_file(path):
-            pieces.append(function)
-            total += len(function) + len(_DOCSTRING_SEPARATOR)
-        if max_chars is not None and total >= max_chars:
-            break
-    text = _DOCSTRING_SEPARATOR.join(pieces) + _DOCSTRING_SEPARATOR
-    return text if max_chars is None else text[:max_chars]
+    return _gather_stdlib(_functions_of_file, max_chars, seed, trailing=_DOCSTRING_SEPARATOR)
 
 
 def load_stdlib_code(max_chars=200_000, seed=0):
