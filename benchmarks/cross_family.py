@@ -334,7 +334,8 @@ def toy_floor(toy, quick, seed):
 
 def _paired(log_p, log_q):
     gap = (log_p - log_q).double()
-    return dict(value=float(gap.mean()), se=float(gap.std() / len(gap) ** 0.5), n=len(gap))
+    value, se = applications.mean_and_standard_error(gap)
+    return dict(value=value, se=se, n=len(gap))
 
 
 def _score_toy(toy, spec, quick, seed):
